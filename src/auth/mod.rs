@@ -1,0 +1,11 @@
+//! Who is calling: token issue and check ([`jwt`]), password hashing ([`password`]), and the
+//! proven identity that the middleware resolves and handlers extract ([`identity`]).
+
+pub mod identity;
+pub mod jwt;
+pub mod password;
+pub mod revocation;
+
+pub use identity::{AuthState, AuthUser, Identity};
+pub use jwt::{TokenError, Tokens};
+pub use revocation::RevokedSessions;

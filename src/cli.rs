@@ -1,0 +1,57 @@
+//! The command line: `serve` (the default), `migrate`, and `token --user NAME`.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db;
+use crate::domain::Username;
+use crate::middleware::session::SESSION_TTL_DAYS;
+use crate::startup::{AppState, Application};
+
+#[derive(Parser)]
+#[command(name = "palaver", version, about = "A real-time chat server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve (the default).
+    Serve,
+    /// Run migrations and exit.
+    Migrate,
+    /// Print a token for an existing user (for wscat, scripts, tests).
+    Token {
+        /// The user's username.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+/// Runs the chosen command with an already validated configuration.
+pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            log::info!("palaver listening on port {}", app.port());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            db::run_migrations(&config.database_url).await?;
+            log::info!("migrations are up to date");
+        }
+        Command::Token { user } => {
+            db::run_migrations(&config.database_url).await?;
+            let state = AppState::new(config).await?;
+            let username = Username::parse(&user).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = db::users::find_by_username(&state.db, username.as_str())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user named {}", username.as_str()))?;
+            let session = db::sessions::create(&state.db, user.id, chrono::TimeDelta::days(SESSION_TTL_DAYS)).await?;
+            let (token, _) = state.tokens.issue(user.id, &session.id, session.expires_at.and_utc())?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

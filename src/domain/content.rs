@@ -1,0 +1,55 @@
+//! Message content and conversation titles.
+
+use super::{invalid, InvalidField};
+
+/// Message content: not blank, at most `max_chars` characters (`MAX_CONTENT_CHARS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content(String);
+
+impl Content {
+    pub fn parse(raw: &str, max_chars: usize) -> Result<Content, InvalidField> {
+        if raw.trim().is_empty() {
+            return Err(invalid("content", "must not be empty"));
+        }
+        if raw.chars().count() > max_chars {
+            return Err(invalid("content", format!("must be at most {max_chars} characters")));
+        }
+        Ok(Content(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A conversation title: 1–200 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(raw: &str) -> Result<Title, InvalidField> {
+        let title = raw.trim();
+        let length = title.chars().count();
+        if length == 0 || length > 200 {
+            return Err(invalid("title", "must be 1 to 200 characters"));
+        }
+        Ok(Title(title.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_must_be_non_blank_and_within_the_limit() {
+        assert!(Content::parse("", 10).is_err());
+        assert!(Content::parse("   ", 10).is_err());
+        assert!(Content::parse("héllo", 5).is_ok());
+        assert!(Content::parse("héllo!", 5).is_err());
+    }
+}

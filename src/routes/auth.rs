@@ -1,0 +1,178 @@
+//! `/api/auth/*`: register, login, logout, who am I, and a fresh token for a long-lived
+//! socket. Every login opens a `sessions` row; its cookie and tokens all name it.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::JsonBody;
+use crate::auth::identity::{CookieLogin, COOKIE_LOGIN_KEY};
+use crate::auth::{password, AuthUser};
+use crate::db::{self, models::UserView};
+use crate::domain::{DisplayName, Password, Username};
+use crate::error::AppError;
+use crate::middleware::session::SESSION_TTL_DAYS;
+use crate::startup::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Answer of register and login.
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserView,
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// Answer of `POST /api/auth/token`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserView,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `POST /api/auth/register`.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = LoginResponse), (status = 400), (status = 409, description = "username taken")))]
+pub async fn register(
+    state: web::Data<AppState>,
+    session: Session,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.0;
+    let username = Username::parse(&body.username).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let password = Password::parse(&body.password).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let display_name =
+        DisplayName::parse(body.display_name.as_deref(), &username).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let taken = || AppError::Conflict(format!("username {} is taken", username.as_str()));
+    if db::users::find_by_username(&state.db, username.as_str()).await?.is_some() {
+        return Err(taken());
+    }
+    let hash = web::block(move || password::hash(password.expose()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let user = db::users::create(&state.db, username.as_str(), display_name.as_str(), &hash)
+        .await?
+        .ok_or_else(taken)?;
+    let answer = start_session(&state, &session, user.into()).await?;
+    Ok(HttpResponse::Created().json(answer))
+}
+
+/// `POST /api/auth/login`: 401 alike for an unknown user and a wrong password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401), (status = 429, description = "too many attempts")))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let LoginRequest { username, password } = body.0;
+    let name = username.trim().to_lowercase();
+    let addr = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    state
+        .login_limiter
+        .attempt(addr, &name)
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let user = match Username::parse(&name) {
+        Ok(username) => db::users::find_by_username(&state.db, username.as_str()).await?,
+        Err(_) => None,
+    };
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = web::block(move || password::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let user = match (valid, user) {
+        (true, Some(user)) => user,
+        _ => {
+            state.metrics.auth_rejected("bad_password");
+            return Err(AppError::Unauthorized("invalid username or password".into()));
+        }
+    };
+    let answer = start_session(&state, &session, user.into()).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Opens a login session: its row, a token naming it, and a renewed cookie holding it.
+async fn start_session(state: &AppState, session: &Session, user: UserView) -> Result<LoginResponse, AppError> {
+    let row = db::sessions::create(&state.db, user.id, chrono::TimeDelta::days(SESSION_TTL_DAYS)).await?;
+    let session_end = row.expires_at.and_utc();
+    let (token, expires) = state.tokens.issue(user.id, &row.id, session_end)?;
+    session.renew();
+    session
+        .insert(
+            COOKIE_LOGIN_KEY,
+            CookieLogin {
+                sid: row.id,
+                uid: user.id,
+                exp: session_end.timestamp(),
+            },
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session cookie: {e}")))?;
+    Ok(LoginResponse {
+        user,
+        token,
+        expires_at: rfc3339(expires),
+    })
+}
+
+/// `POST /api/auth/logout`: revokes the caller's login session server-side, so the cookie,
+/// any copy of it and every token of that login stop working.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
+pub async fn logout(state: web::Data<AppState>, session: Session, caller: AuthUser) -> Result<HttpResponse, AppError> {
+    let session_id = caller.0.session_id;
+    db::sessions::revoke(&state.db, &session_id).await?;
+    state.revoked.insert(session_id.clone());
+    state.live.session_revoked(session_id);
+    session.purge();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/auth/me`.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = MeResponse), (status = 401)), security(("bearer" = [])))]
+pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
+    let user = db::users::find(&state.db, caller.0.user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
+    Ok(HttpResponse::Ok().json(MeResponse { user: user.into() }))
+}
+
+/// `POST /api/auth/token`: a fresh token for the caller's login session.
+#[utoipa::path(post, path = "/api/auth/token", tag = "auth", responses((status = 200, body = TokenResponse), (status = 401)), security(("bearer" = [])))]
+pub async fn refresh_token(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
+    let identity = caller.0;
+    let row = db::sessions::find(&state.db, &identity.session_id)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at.and_utc() > Utc::now())
+        .ok_or_else(|| AppError::Unauthorized("the login session has ended".into()))?;
+    let (token, expires) = state.tokens.issue(identity.user_id, &row.id, row.expires_at.and_utc())?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        token,
+        expires_at: rfc3339(expires),
+    }))
+}

@@ -1,0 +1,39 @@
+//! `/api/users`: finding people to talk to.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::db::{self, models::UserView};
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// At most this many users per search.
+const SEARCH_LIMIT: i64 = 20;
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Username prefix, case-insensitive.
+    pub query: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsersResponse {
+    pub users: Vec<UserView>,
+}
+
+/// `GET /api/users?query=ali`: up to 20 users by username prefix.
+#[utoipa::path(get, path = "/api/users", tag = "users", params(SearchQuery),
+    responses((status = 200, body = UsersResponse), (status = 401)), security(("bearer" = [])))]
+pub async fn search_users(
+    state: web::Data<AppState>,
+    _caller: AuthUser,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let prefix = query.query.as_deref().unwrap_or("").trim().to_lowercase();
+    let users = db::users::search_prefix(&state.db, &prefix, SEARCH_LIMIT).await?;
+    Ok(HttpResponse::Ok().json(UsersResponse {
+        users: users.into_iter().map(UserView::from).collect(),
+    }))
+}
