@@ -1,13 +1,19 @@
 //! Layer 3: every error response leaves with the JSON body of API.md: actix's own 404,
 //! 405, 413 and 400, errors raised by inner layers, and panics, which become a 500.
+//!
+//! The request cannot be kept aside while inner layers run (routing needs sole ownership
+//! of it), so an error that comes back without a request travels on as an error whose
+//! prepared response is the normalised one.
 
 use std::panic::AssertUnwindSafe;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::HttpResponse;
 use futures_util::FutureExt;
 
 use crate::error::error_response;
@@ -16,28 +22,38 @@ pub async fn normalise_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request = req.request().clone();
-    let response = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
-        Ok(Ok(response)) => response.map_into_boxed_body(),
-        Ok(Err(error)) => ServiceResponse::new(request, error.error_response()),
-        Err(_) => {
-            log::error!("handler panicked on {} {}", request.method(), request.path());
-            ServiceResponse::new(request, error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(Ok(response)) => {
+            let (request, response) = response.map_into_boxed_body().into_parts();
+            Ok(ServiceResponse::new(request, normalise(response, &method, &path)))
         }
-    };
-    if response.status().as_u16() < 400 || is_json(response.headers()) {
-        return Ok(response);
+        Ok(Err(error)) => {
+            let response = normalise(error.error_response(), &method, &path);
+            Err(InternalError::from_response(error.to_string(), response).into())
+        }
+        Err(_) => {
+            log::error!("handler panicked on {method} {path}");
+            let response = error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+            Err(InternalError::from_response("panic", response).into())
+        }
     }
-    let (request, original) = response.into_parts();
-    let status = original.status();
-    let message = default_message(status, &request);
-    let mut replaced = error_response(status, message);
-    for (name, value) in original.headers() {
+}
+
+/// Gives an error response without a JSON body the JSON body, keeping its headers.
+fn normalise(response: HttpResponse, method: &Method, path: &str) -> HttpResponse {
+    let status = response.status();
+    if status.as_u16() < 400 || is_json(response.headers()) {
+        return response;
+    }
+    let mut replaced = error_response(status, default_message(status, method, path));
+    for (name, value) in response.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             replaced.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    Ok(ServiceResponse::new(request, replaced))
+    replaced
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -47,10 +63,10 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-fn default_message(status: StatusCode, req: &actix_web::HttpRequest) -> String {
+fn default_message(status: StatusCode, method: &Method, path: &str) -> String {
     match status {
-        StatusCode::NOT_FOUND => format!("no route for {}", req.path()),
-        StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed on {}", req.method(), req.path()),
+        StatusCode::NOT_FOUND => format!("no route for {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
         StatusCode::PAYLOAD_TOO_LARGE => "request body too large".into(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "expected Content-Type: application/json".into(),
         s if s.is_server_error() => "internal server error".into(),

@@ -24,14 +24,18 @@ pub async fn log_request(
     let request_id = request_id(&req);
     let method = req.method().clone();
     let target = redacted_target(req.path(), req.query_string());
-    let mut response = next.call(req).await?;
-    let status = response.status();
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
     state.metrics.http_response(status.as_u16());
     log::info!(
         "{method} {target} {} {:.1}ms id={request_id}",
         status.as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
+    let mut response = result?;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

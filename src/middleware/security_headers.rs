@@ -3,7 +3,8 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::error::InternalError;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::Data;
@@ -33,6 +34,12 @@ impl SecurityHeaders {
         }
         SecurityHeaders { headers }
     }
+
+    fn apply(&self, headers: &mut HeaderMap) {
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
 }
 
 pub async fn add_security_headers(
@@ -40,12 +47,18 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut response = next.call(req).await?;
-    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        let headers = response.headers_mut();
-        for (name, value) in &policy.headers {
-            headers.insert(name.clone(), value.clone());
+    match next.call(req).await {
+        Ok(mut response) => {
+            if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                policy.apply(response.headers_mut());
+            }
+            Ok(response)
+        }
+        // An error that reached this far still becomes an HTTP response: give it the headers.
+        Err(error) => {
+            let mut response = error.error_response();
+            policy.apply(response.headers_mut());
+            Err(InternalError::from_response(error.to_string(), response).into())
         }
     }
-    Ok(response)
 }
