@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::models::{now, Message, NewMessage};
+use super::models::{now, Message};
 use super::schema::{conversation_members, conversations, messages};
-use super::{Db, DbError};
+use super::{Conn, Db, DbError};
 use crate::with_conn;
 
 /// What became of a send.
@@ -32,6 +32,41 @@ pub enum Cursor {
     After(i64),
 }
 
+/// The statement that takes the next `seq` of a conversation, if the sender is a member:
+/// one statement does both, so a send costs no separate membership query.
+macro_rules! next_seq {
+    ($conversation_id:expr, $sender_id:expr) => {
+        diesel::update(conversations::table.find($conversation_id).filter(diesel::dsl::exists(
+            conversation_members::table
+                .filter(conversation_members::conversation_id.eq($conversation_id))
+                .filter(conversation_members::user_id.eq($sender_id)),
+        )))
+        .set(conversations::last_seq.eq(conversations::last_seq + 1))
+        .returning(conversations::last_seq)
+    };
+}
+
+/// The insert of a numbered message, returning the stored row.
+macro_rules! insert_message {
+    ($row:expr) => {
+        diesel::insert_into(messages::table)
+            .values($row)
+            .returning(Message::as_returning())
+    };
+}
+
+/// A message row to insert, owned so it can move to the blocking pool.
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+struct NewMessageRow {
+    conversation_id: i64,
+    seq: i64,
+    sender_id: i64,
+    client_msg_id: Option<String>,
+    content: String,
+    created_at: chrono::NaiveDateTime,
+}
+
 /// Stores a message if `sender_id` is a member, numbering it in the same transaction.
 pub async fn send(
     db: &Db,
@@ -45,37 +80,40 @@ pub async fn send(
             return Ok(Sent::Existing(existing));
         }
     }
-    let created_at = now();
+    let row = NewMessageRow {
+        conversation_id,
+        seq: 0,
+        sender_id,
+        client_msg_id: client_msg_id.map(str::to_string),
+        content: content.to_string(),
+        created_at: now(),
+    };
     let mut conn = db.write().await?;
-    let stored = with_conn!(conn, |c| c
-        .transaction::<_, DieselError, _>(async move |c| {
-            let is_member = diesel::dsl::exists(
-                conversation_members::table
-                    .filter(conversation_members::conversation_id.eq(conversation_id))
-                    .filter(conversation_members::user_id.eq(sender_id)),
-            );
-            let seq: Option<i64> = diesel::update(conversations::table.find(conversation_id).filter(is_member))
-                .set(conversations::last_seq.eq(conversations::last_seq + 1))
-                .returning(conversations::last_seq)
-                .get_result(c)
-                .await
-                .optional()?;
-            let Some(seq) = seq else { return Ok(None) };
-            let message = diesel::insert_into(messages::table)
-                .values(NewMessage {
-                    conversation_id,
-                    seq,
-                    sender_id,
-                    client_msg_id,
-                    content,
-                    created_at,
+    let stored: Result<Option<Message>, DieselError> = match &mut conn {
+        Conn::Postgres(c) => {
+            c.transaction(async move |c| {
+                let Some(seq) = next_seq!(conversation_id, sender_id).get_result(c).await.optional()? else {
+                    return Ok(None);
+                };
+                insert_message!(NewMessageRow { seq, ..row }).get_result(c).await.map(Some)
+            })
+            .await
+        }
+        // One trip to the blocking pool for the whole transaction, which takes the write
+        // lock up front (BEGIN IMMEDIATE): SQLite's writer is the bottleneck under load.
+        Conn::Sqlite(c) => {
+            c.spawn_blocking(move |c| {
+                c.immediate_transaction(|c| {
+                    let Some(seq) = diesel::RunQueryDsl::get_result(next_seq!(conversation_id, sender_id), c).optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    diesel::RunQueryDsl::get_result(insert_message!(NewMessageRow { seq, ..row }), c).map(Some)
                 })
-                .returning(Message::as_returning())
-                .get_result(c)
-                .await?;
-            Ok(Some(message))
-        })
-        .await);
+            })
+            .await
+        }
+    };
     drop(conn);
     match (stored, client_msg_id) {
         (Ok(Some(message)), _) => Ok(Sent::Created(message)),

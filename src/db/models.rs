@@ -9,7 +9,7 @@ use super::schema::{conversation_members, conversations, messages, sessions, use
 
 /// Times go out as RFC 3339 UTC with milliseconds.
 pub fn rfc3339(t: &NaiveDateTime) -> String {
-    t.and_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The current time at millisecond precision, so what is stored is what is shown.
@@ -157,17 +157,6 @@ pub struct Message {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = messages)]
-pub struct NewMessage<'a> {
-    pub conversation_id: i64,
-    pub seq: i64,
-    pub sender_id: i64,
-    pub client_msg_id: Option<&'a str>,
-    pub content: &'a str,
-    pub created_at: NaiveDateTime,
 }
 
 /// `message` in API.md; a deleted message shows `deleted: true` and empty content.

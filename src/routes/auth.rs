@@ -50,7 +50,7 @@ pub struct MeResponse {
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `POST /api/auth/register`.
