@@ -35,7 +35,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => {
             let app = Application::build(config).await?;
             log::info!("palaver listening on port {}", app.port());
-            app.run_until_stopped().await?;
+            app.run_until_signal().await?;
         }
         Command::Migrate => {
             db::run_migrations(&config.database_url).await?;
@@ -48,8 +48,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let user = db::users::find_by_username(&state.db, username.as_str())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user named {}", username.as_str()))?;
-            let session = db::sessions::create(&state.db, user.id, chrono::TimeDelta::days(SESSION_TTL_DAYS)).await?;
-            let (token, _) = state.tokens.issue(user.id, &session.id, session.expires_at.and_utc())?;
+            let session = db::sessions::create(
+                &state.db,
+                user.id,
+                chrono::TimeDelta::days(SESSION_TTL_DAYS),
+            )
+            .await?;
+            let (token, _) =
+                state
+                    .tokens
+                    .issue(user.id, &session.id, session.expires_at.and_utc())?;
             println!("{token}");
         }
     }

@@ -155,7 +155,10 @@ impl Vars<'_> {
     {
         match self.get(name) {
             None => Ok(default),
-            Some(raw) => raw.trim().parse().map_err(|e| invalid(name, format!("{raw:?}: {e}"))),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e| invalid(name, format!("{raw:?}: {e}"))),
         }
     }
 
@@ -191,7 +194,10 @@ impl Config {
 
     /// Builds the configuration from `lookup`; `workdir` is where development keeps its
     /// generated secret.
-    pub fn load(lookup: &dyn Fn(&str) -> Option<String>, workdir: &Path) -> Result<Config, ConfigError> {
+    pub fn load(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        workdir: &Path,
+    ) -> Result<Config, ConfigError> {
         let vars = Vars { lookup };
         let mut warnings = Vec::new();
 
@@ -209,21 +215,33 @@ impl Config {
         };
         let strict = app_env.is_strict();
 
-        let bind_addr: SocketAddr = vars.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let bind_addr: SocketAddr =
+            vars.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
 
         let public_url = match vars.get("PUBLIC_URL") {
             Some(raw) => parse_public_url(&raw)?,
-            None if strict => return Err(invalid("PUBLIC_URL", "required in staging and production")),
+            None if strict => {
+                return Err(invalid("PUBLIC_URL", "required in staging and production"))
+            }
             None => parse_public_url(&format!("http://{bind_addr}"))?,
         };
 
-        let database_url = DatabaseUrl::parse(&vars.get("DATABASE_URL").unwrap_or_else(|| "sqlite://palaver.db".into()))
-            .map_err(|e| invalid("DATABASE_URL", e))?;
+        let database_url = DatabaseUrl::parse(
+            &vars
+                .get("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://palaver.db".into()),
+        )
+        .map_err(|e| invalid("DATABASE_URL", e))?;
         let database_pool_size = vars.positive("DATABASE_POOL_SIZE", 10)? as usize;
 
         let jwt_secret = match vars.get("JWT_SECRET") {
             Some(raw) => strong_secret("JWT_SECRET", raw)?,
-            None if strict => return Err(invalid("JWT_SECRET", "required in staging and production (at least 32 bytes)")),
+            None if strict => {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    "required in staging and production (at least 32 bytes)",
+                ))
+            }
             None if app_env == AppEnv::Test => random_secret(),
             None => {
                 warnings.push(format!(
@@ -235,8 +253,17 @@ impl Config {
 
         let session_key = match vars.get("SESSION_KEY") {
             Some(raw) => strong_secret("SESSION_KEY", raw)?,
-            None if strict => return Err(invalid("SESSION_KEY", "required in staging and production (at least 32 bytes)")),
-            None => Secret(actix_web::cookie::Key::derive_from(jwt_secret.expose()).master().to_vec()),
+            None if strict => {
+                return Err(invalid(
+                    "SESSION_KEY",
+                    "required in staging and production (at least 32 bytes)",
+                ))
+            }
+            None => Secret(
+                actix_web::cookie::Key::derive_from(jwt_secret.expose())
+                    .master()
+                    .to_vec(),
+            ),
         };
         if session_key == jwt_secret {
             return Err(invalid("SESSION_KEY", "must differ from JWT_SECRET"));
@@ -280,7 +307,10 @@ impl Config {
 
         let redis_url = match vars.get("REDIS_URL") {
             Some(raw) if !(raw.starts_with("redis://") || raw.starts_with("rediss://")) => {
-                return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"))
+                return Err(invalid(
+                    "REDIS_URL",
+                    "must start with redis:// or rediss://",
+                ))
             }
             other => other,
         };
@@ -339,35 +369,52 @@ impl Config {
 
 fn is_local_http_origin(origin: &str) -> bool {
     ["http://localhost", "http://127.0.0.1"].iter().any(|base| {
-        origin
-            .strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
+        origin.strip_prefix(base).is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix(':')
+                    .is_some_and(|p| p.parse::<u16>().is_ok())
+        })
     })
 }
 
 fn parse_public_url(raw: &str) -> Result<url::Url, ConfigError> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| invalid("PUBLIC_URL", format!("{raw:?}: {e}")))?;
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| invalid("PUBLIC_URL", format!("{raw:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid("PUBLIC_URL", format!("{raw:?}: expected http:// or https:// with a host")));
+        return Err(invalid(
+            "PUBLIC_URL",
+            format!("{raw:?}: expected http:// or https:// with a host"),
+        ));
     }
     Ok(url)
 }
 
 fn parse_origin(raw: &str) -> Result<String, ConfigError> {
     if raw == "*" {
-        return Err(invalid("ALLOWED_ORIGINS", "\"*\" is not allowed: credentials are sent cross-origin, list the origins"));
+        return Err(invalid(
+            "ALLOWED_ORIGINS",
+            "\"*\" is not allowed: credentials are sent cross-origin, list the origins",
+        ));
     }
-    let url = url::Url::parse(raw).map_err(|e| invalid("ALLOWED_ORIGINS", format!("{raw:?}: {e}")))?;
+    let url =
+        url::Url::parse(raw).map_err(|e| invalid("ALLOWED_ORIGINS", format!("{raw:?}: {e}")))?;
     let origin = url.origin();
     if !origin.is_tuple() || !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("ALLOWED_ORIGINS", format!("{raw:?}: expected an http(s) origin")));
+        return Err(invalid(
+            "ALLOWED_ORIGINS",
+            format!("{raw:?}: expected an http(s) origin"),
+        ));
     }
     Ok(origin.ascii_serialization())
 }
 
 fn strong_secret(variable: &'static str, raw: String) -> Result<Secret, ConfigError> {
     if raw.len() < MIN_SECRET_BYTES {
-        return Err(invalid(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
+        return Err(invalid(
+            variable,
+            format!("must be at least {MIN_SECRET_BYTES} bytes"),
+        ));
     }
     Ok(Secret(raw.into_bytes()))
 }
@@ -384,7 +431,10 @@ fn dev_secret(path: &Path) -> Result<Secret, String> {
         Ok(text) => {
             let secret = text.trim().to_string();
             if secret.len() < MIN_SECRET_BYTES {
-                return Err(format!("{} holds a secret shorter than 32 bytes: delete it", path.display()));
+                return Err(format!(
+                    "{} holds a secret shorter than 32 bytes: delete it",
+                    path.display()
+                ));
             }
             Ok(Secret(secret.into_bytes()))
         }
@@ -394,7 +444,9 @@ fn dev_secret(path: &Path) -> Result<Secret, String> {
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            let mut file = options
+                .open(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
             file.write_all(secret.expose())
                 .and_then(|_| file.write_all(b"\n"))
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -76,7 +76,9 @@ impl From<DbError> for AppError {
                 log::warn!("database unavailable: {cause}");
                 AppError::Unavailable
             }
-            DbError::Query(cause) => AppError::Internal(anyhow::Error::new(cause).context("database query failed")),
+            DbError::Query(cause) => {
+                AppError::Internal(anyhow::Error::new(cause).context("database query failed"))
+            }
         }
     }
 }
@@ -145,10 +147,16 @@ impl ResponseError for AppError {
                 }
             }
             AppError::RateLimited { retry_after_secs } => {
-                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+                headers.insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(*retry_after_secs),
+                );
             }
             AppError::UpgradeRequired(_) => {
-                headers.insert(header::SEC_WEBSOCKET_VERSION, header::HeaderValue::from_static("13"));
+                headers.insert(
+                    header::SEC_WEBSOCKET_VERSION,
+                    header::HeaderValue::from_static("13"),
+                );
             }
             _ => {}
         }

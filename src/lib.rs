@@ -12,11 +12,13 @@
 //! - [`domain`]: values parsed at the edge (usernames, content, titles).
 //! - [`db`]: pools over both backends and the repository functions, each query written once.
 //! - [`routes`]: one HTTP resource per file.
+//! - [`chat`]: the live part: the `ChatServer` actor and one `WsSession` actor per socket.
 //! - [`live`]: committed changes published for the sockets.
 //! - [`limits`], [`metrics`]: rate limits and counters.
 //! - [`cli`]: `serve`, `migrate`, `token`.
 
 pub mod auth;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;

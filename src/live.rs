@@ -2,19 +2,43 @@
 //! committed change; the chat server subscribes and turns them into socket frames, so a
 //! message sent over HTTP reaches sockets exactly like one sent over a socket.
 
-use tokio::sync::broadcast;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, OwnedMutexGuard};
 
 use crate::db::models::MessageView;
+
+/// The socket a change came from, so its reply (`ack`) goes to it and copies do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub socket: u64,
+    pub reference: Option<String>,
+}
 
 /// A committed change that open sockets must hear about.
 #[derive(Debug, Clone)]
 pub enum LiveEvent {
-    MessageCreated(MessageView),
+    MessageCreated {
+        message: MessageView,
+        origin: Option<Origin>,
+    },
     MessageEdited(MessageView),
     MessageDeleted(MessageView),
-    MemberAdded { conversation_id: i64, user_id: i64 },
-    MemberRemoved { conversation_id: i64, user_id: i64 },
-    Read { conversation_id: i64, user_id: i64, message_id: i64 },
+    MemberAdded {
+        conversation_id: i64,
+        user_id: i64,
+    },
+    MemberRemoved {
+        conversation_id: i64,
+        user_id: i64,
+    },
+    Read {
+        conversation_id: i64,
+        user_id: i64,
+        message_id: i64,
+        origin: Option<u64>,
+    },
     /// A login session was revoked: its sockets close 4001.
     SessionRevoked(String),
 }
@@ -49,5 +73,25 @@ impl Live {
 impl Default for Live {
     fn default() -> Self {
         Live::new()
+    }
+}
+
+/// One lock per conversation, held from a message's insert until it is published, so
+/// events reach the chat server in commit order and every socket sees ids ascending.
+#[derive(Default)]
+pub struct ConversationLocks {
+    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl ConversationLocks {
+    pub async fn lock(&self, conversation_id: i64) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            if locks.len() > 10_000 {
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            Arc::clone(locks.entry(conversation_id).or_default())
+        };
+        lock.lock_owned().await
     }
 }

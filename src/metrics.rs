@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds, in seconds, of the persist-latency histogram buckets.
-const LATENCY_BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
+const LATENCY_BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
 
 /// All counters; shared by every worker and the actors.
 #[derive(Default)]
@@ -26,11 +28,21 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn http_response(&self, status: u16) {
-        *self.http_responses.lock().unwrap_or_else(|p| p.into_inner()).entry(status).or_default() += 1;
+        *self
+            .http_responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(status)
+            .or_default() += 1;
     }
 
     pub fn auth_rejected(&self, reason: &'static str) {
-        *self.auth_rejections.lock().unwrap_or_else(|p| p.into_inner()).entry(reason).or_default() += 1;
+        *self
+            .auth_rejections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(reason)
+            .or_default() += 1;
     }
 
     /// Records one message stored in `elapsed`.
@@ -43,7 +55,8 @@ impl Metrics {
             }
         }
         self.persist_count.fetch_add(1, Ordering::Relaxed);
-        self.persist_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        self.persist_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of every counter.
@@ -51,21 +64,55 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP palaver_http_requests_total HTTP responses by status.\n");
         out.push_str("# TYPE palaver_http_requests_total counter\n");
-        for (status, n) in self.http_responses.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "palaver_http_requests_total{{status=\"{status}\"}} {n}");
+        for (status, n) in self
+            .http_responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "palaver_http_requests_total{{status=\"{status}\"}} {n}"
+            );
         }
         out.push_str("# HELP palaver_auth_rejections_total Refused credentials by reason.\n");
         out.push_str("# TYPE palaver_auth_rejections_total counter\n");
-        for (reason, n) in self.auth_rejections.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "palaver_auth_rejections_total{{reason=\"{reason}\"}} {n}");
+        for (reason, n) in self
+            .auth_rejections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "palaver_auth_rejections_total{{reason=\"{reason}\"}} {n}"
+            );
         }
         let gauges = [
-            ("palaver_connections", "gauge", "Open WebSocket connections.", self.connections.load(Ordering::Relaxed)),
-            ("palaver_messages_in_total", "counter", "Messages stored.", self.messages_in.load(Ordering::Relaxed) as i64),
-            ("palaver_messages_out_total", "counter", "Message frames delivered to sockets.", self.messages_out.load(Ordering::Relaxed) as i64),
+            (
+                "palaver_connections",
+                "gauge",
+                "Open WebSocket connections.",
+                self.connections.load(Ordering::Relaxed),
+            ),
+            (
+                "palaver_messages_in_total",
+                "counter",
+                "Messages stored.",
+                self.messages_in.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "palaver_messages_out_total",
+                "counter",
+                "Message frames delivered to sockets.",
+                self.messages_out.load(Ordering::Relaxed) as i64,
+            ),
         ];
         for (name, kind, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
         out.push_str("# HELP palaver_message_persist_seconds Time to store a message.\n");
         out.push_str("# TYPE palaver_message_persist_seconds histogram\n");
@@ -77,7 +124,10 @@ impl Metrics {
             );
         }
         let count = self.persist_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "palaver_message_persist_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "palaver_message_persist_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let sum = self.persist_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "palaver_message_persist_seconds_sum {sum}");
         let _ = writeln!(out, "palaver_message_persist_seconds_count {count}");

@@ -55,7 +55,12 @@ pub struct CookieLogin {
 }
 
 /// Checks a bearer token: signature and claims, then that its session is not revoked.
-pub fn from_token(tokens: &Tokens, revoked: &RevokedSessions, token: &str, credential: Credential) -> AuthState {
+pub fn from_token(
+    tokens: &Tokens,
+    revoked: &RevokedSessions,
+    token: &str,
+    credential: Credential,
+) -> AuthState {
     match tokens.verify(token) {
         Ok(v) if revoked.contains(&v.session_id) => AuthState::Invalid("revoked_session"),
         Ok(v) => AuthState::Proven(Identity {
@@ -85,7 +90,10 @@ pub fn from_cookie(login: Option<CookieLogin>, revoked: &RevokedSessions, now: i
 
 /// The auth state of a request, as the auth context left it.
 pub fn auth_state(req: &HttpRequest) -> AuthState {
-    req.extensions().get::<AuthState>().cloned().unwrap_or(AuthState::Anonymous)
+    req.extensions()
+        .get::<AuthState>()
+        .cloned()
+        .unwrap_or(AuthState::Anonymous)
 }
 
 /// Extractor for handlers of protected routes: the caller's proven identity, or `401`.

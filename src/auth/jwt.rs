@@ -79,7 +79,12 @@ impl Tokens {
 
     /// A token for `user_id` in session `session_id`, valid for `JWT_TTL_SECS` but never
     /// past the session's own end.
-    pub fn issue(&self, user_id: i64, session_id: &str, session_expires: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        session_expires: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = (now + self.ttl).min(session_expires);
         let claims = Claims {
@@ -99,10 +104,13 @@ impl Tokens {
     /// Checks signature, algorithm, `exp`/`nbf` (5 s leeway), `iss`, `aud`, and the shape
     /// of `sub` and `sid`.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-            _ => TokenError::Invalid,
-        })?;
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                }
+            })?;
         let claims = data.claims;
         let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
         if user_id <= 0 || claims.sid.is_empty() {

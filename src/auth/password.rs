@@ -1,7 +1,9 @@
 //! argon2id password hashing. Both functions are CPU-heavy on purpose: call them through
 //! `web::block` so they never stall an async worker.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 /// Hashes with argon2id and a fresh salt, in PHC string form.
@@ -19,7 +21,11 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Z4o0S9Mv0VNsOqf7qZ3aW0R1qv0Fh1s8mQ8Ho6Qm2rA";
     let target = stored.unwrap_or(DECOY);
     let ok = PasswordHash::new(target)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     ok && stored.is_some()
 }

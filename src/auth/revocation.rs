@@ -14,10 +14,16 @@ impl RevokedSessions {
     }
 
     pub fn contains(&self, session_id: &str) -> bool {
-        self.0.read().unwrap_or_else(|poison| poison.into_inner()).contains(session_id)
+        self.0
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .contains(session_id)
     }
 
     pub fn insert(&self, session_id: String) {
-        self.0.write().unwrap_or_else(|poison| poison.into_inner()).insert(session_id);
+        self.0
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(session_id);
     }
 }

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::models::{now, Conversation, Member, Message, NewConversation, User, ROLE_MEMBER, ROLE_OWNER};
+use super::models::{
+    now, Conversation, Member, Message, NewConversation, User, ROLE_MEMBER, ROLE_OWNER,
+};
 use super::schema::{conversation_members, conversations, messages, users};
 use super::{Db, DbError};
 use crate::with_conn;
@@ -20,7 +22,12 @@ pub struct Summary {
 }
 
 /// Creates a conversation owned by `owner_id` with these other members, in one transaction.
-pub async fn create(db: &Db, owner_id: i64, title: &str, member_ids: &[i64]) -> Result<Conversation, DbError> {
+pub async fn create(
+    db: &Db,
+    owner_id: i64,
+    title: &str,
+    member_ids: &[i64],
+) -> Result<Conversation, DbError> {
     let created_at = now();
     let mut conn = db.write().await?;
     let conversation = with_conn!(conn, |c| c
@@ -43,7 +50,10 @@ pub async fn create(db: &Db, owner_id: i64, title: &str, member_ids: &[i64]) -> 
                     .map(|&id| member_row(conversation.id, id, ROLE_MEMBER)),
             );
             for row in rows {
-                diesel::insert_into(conversation_members::table).values(row).execute(c).await?;
+                diesel::insert_into(conversation_members::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
             }
             Ok(conversation)
         })
@@ -62,7 +72,11 @@ fn member_row(conversation_id: i64, user_id: i64, role: &str) -> Member {
 }
 
 /// The conversation and the caller's membership row, if the caller is a member.
-pub async fn membership(db: &Db, conversation_id: i64, user_id: i64) -> Result<Option<(Conversation, Member)>, DbError> {
+pub async fn membership(
+    db: &Db,
+    conversation_id: i64,
+    user_id: i64,
+) -> Result<Option<(Conversation, Member)>, DbError> {
     let mut conn = db.read().await?;
     Ok(with_conn!(conn, |c| conversations::table
         .inner_join(conversation_members::table)
@@ -126,7 +140,12 @@ pub async fn remove_member(db: &Db, conversation_id: i64, user_id: i64) -> Resul
 }
 
 /// Moves the member's read marker forward to `message_id`; never back.
-pub async fn mark_read(db: &Db, conversation_id: i64, user_id: i64, message_id: i64) -> Result<(), DbError> {
+pub async fn mark_read(
+    db: &Db,
+    conversation_id: i64,
+    user_id: i64,
+    message_id: i64,
+) -> Result<(), DbError> {
     let mut conn = db.write().await?;
     with_conn!(conn, |c| diesel::update(
         conversation_members::table
@@ -179,7 +198,9 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<Summary>, DbErro
             .filter(
                 conversation_members::last_read_message_id
                     .is_null()
-                    .or(messages::id.nullable().gt(conversation_members::last_read_message_id)),
+                    .or(messages::id
+                        .nullable()
+                        .gt(conversation_members::last_read_message_id)),
             )
             .group_by(messages::conversation_id)
             .select((messages::conversation_id, diesel::dsl::count_star()))
@@ -188,8 +209,10 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<Summary>, DbErro
         Ok::<_, DieselError>((conversations, last_messages, unread))
     })?;
 
-    let mut last_by_conversation: HashMap<i64, Message> =
-        last_messages.into_iter().map(|m| (m.conversation_id, m)).collect();
+    let mut last_by_conversation: HashMap<i64, Message> = last_messages
+        .into_iter()
+        .map(|m| (m.conversation_id, m))
+        .collect();
     let unread: HashMap<i64, i64> = unread.into_iter().collect();
     let mut summaries: Vec<Summary> = conversations
         .into_iter()
@@ -200,7 +223,10 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<Summary>, DbErro
         })
         .collect();
     summaries.sort_by_key(|s| {
-        let activity = s.last_message.as_ref().map_or(s.conversation.created_at, |m| m.created_at);
+        let activity = s
+            .last_message
+            .as_ref()
+            .map_or(s.conversation.created_at, |m| m.created_at);
         std::cmp::Reverse((activity, s.conversation.id))
     });
     Ok(summaries)

@@ -36,11 +36,15 @@ pub enum Cursor {
 /// one statement does both, so a send costs no separate membership query.
 macro_rules! next_seq {
     ($conversation_id:expr, $sender_id:expr) => {
-        diesel::update(conversations::table.find($conversation_id).filter(diesel::dsl::exists(
-            conversation_members::table
-                .filter(conversation_members::conversation_id.eq($conversation_id))
-                .filter(conversation_members::user_id.eq($sender_id)),
-        )))
+        diesel::update(
+            conversations::table
+                .find($conversation_id)
+                .filter(diesel::dsl::exists(
+                    conversation_members::table
+                        .filter(conversation_members::conversation_id.eq($conversation_id))
+                        .filter(conversation_members::user_id.eq($sender_id)),
+                )),
+        )
         .set(conversations::last_seq.eq(conversations::last_seq + 1))
         .returning(conversations::last_seq)
     };
@@ -92,10 +96,17 @@ pub async fn send(
     let stored: Result<Option<Message>, DieselError> = match &mut conn {
         Conn::Postgres(c) => {
             c.transaction(async move |c| {
-                let Some(seq) = next_seq!(conversation_id, sender_id).get_result(c).await.optional()? else {
+                let Some(seq) = next_seq!(conversation_id, sender_id)
+                    .get_result(c)
+                    .await
+                    .optional()?
+                else {
                     return Ok(None);
                 };
-                insert_message!(NewMessageRow { seq, ..row }).get_result(c).await.map(Some)
+                insert_message!(NewMessageRow { seq, ..row })
+                    .get_result(c)
+                    .await
+                    .map(Some)
             })
             .await
         }
@@ -104,11 +115,17 @@ pub async fn send(
         Conn::Sqlite(c) => {
             c.spawn_blocking(move |c| {
                 c.immediate_transaction(|c| {
-                    let Some(seq) = diesel::RunQueryDsl::get_result(next_seq!(conversation_id, sender_id), c).optional()?
+                    let Some(seq) =
+                        diesel::RunQueryDsl::get_result(next_seq!(conversation_id, sender_id), c)
+                            .optional()?
                     else {
                         return Ok(None);
                     };
-                    diesel::RunQueryDsl::get_result(insert_message!(NewMessageRow { seq, ..row }), c).map(Some)
+                    diesel::RunQueryDsl::get_result(
+                        insert_message!(NewMessageRow { seq, ..row }),
+                        c,
+                    )
+                    .map(Some)
                 })
             })
             .await
@@ -130,7 +147,11 @@ pub async fn send(
 }
 
 /// The message this sender sent with this `client_msg_id`.
-pub async fn find_by_client_id(db: &Db, sender_id: i64, client_msg_id: &str) -> Result<Option<Message>, DbError> {
+pub async fn find_by_client_id(
+    db: &Db,
+    sender_id: i64,
+    client_msg_id: &str,
+) -> Result<Option<Message>, DbError> {
     let mut conn = db.read().await?;
     Ok(with_conn!(conn, |c| messages::table
         .filter(messages::sender_id.eq(sender_id))
@@ -154,7 +175,12 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Message>, DbError> {
 
 /// Up to `limit` messages of the conversation from `cursor`, ascending by id, and whether
 /// more lie beyond them in the paging direction.
-pub async fn page(db: &Db, conversation_id: i64, cursor: Cursor, limit: i64) -> Result<(Vec<Message>, bool), DbError> {
+pub async fn page(
+    db: &Db,
+    conversation_id: i64,
+    cursor: Cursor,
+    limit: i64,
+) -> Result<(Vec<Message>, bool), DbError> {
     let mut conn = db.read().await?;
     let mut rows: Vec<Message> = with_conn!(conn, |c| {
         let query = messages::table
@@ -180,19 +206,39 @@ pub async fn page(db: &Db, conversation_id: i64, cursor: Cursor, limit: i64) -> 
 /// Replaces the content and sets `edited_at`.
 pub async fn edit(db: &Db, id: i64, content: &str) -> Result<Message, DbError> {
     let mut conn = db.write().await?;
-    Ok(with_conn!(conn, |c| diesel::update(messages::table.find(id))
-        .set((messages::content.eq(content), messages::edited_at.eq(Some(now()))))
-        .returning(Message::as_returning())
-        .get_result(c)
-        .await)?)
+    Ok(with_conn!(conn, |c| diesel::update(
+        messages::table.find(id)
+    )
+    .set((
+        messages::content.eq(content),
+        messages::edited_at.eq(Some(now()))
+    ))
+    .returning(Message::as_returning())
+    .get_result(c)
+    .await)?)
 }
 
 /// Soft-deletes: the row stays (its id and seq keep numbering intact), its content goes.
 pub async fn soft_delete(db: &Db, id: i64) -> Result<Message, DbError> {
     let mut conn = db.write().await?;
-    Ok(with_conn!(conn, |c| diesel::update(messages::table.find(id))
-        .set((messages::content.eq(""), messages::deleted_at.eq(Some(now()))))
-        .returning(Message::as_returning())
-        .get_result(c)
+    Ok(with_conn!(conn, |c| diesel::update(
+        messages::table.find(id)
+    )
+    .set((
+        messages::content.eq(""),
+        messages::deleted_at.eq(Some(now()))
+    ))
+    .returning(Message::as_returning())
+    .get_result(c)
+    .await)?)
+}
+
+/// The id of the conversation's newest message, if it has one.
+pub async fn last_id(db: &Db, conversation_id: i64) -> Result<Option<i64>, DbError> {
+    let mut conn = db.read().await?;
+    Ok(with_conn!(conn, |c| messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .select(diesel::dsl::max(messages::id))
+        .first::<Option<i64>>(c)
         .await)?)
 }

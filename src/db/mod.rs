@@ -14,7 +14,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -105,8 +107,11 @@ impl Db {
             DatabaseUrl::Postgres(url) => {
                 let mut config = ManagerConfig::default();
                 config.recycling_method = RecyclingMethod::Fast;
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
-                Ok(Db::Postgres(Pool::builder(manager).max_size(pool_size).build()?))
+                let manager =
+                    AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+                Ok(Db::Postgres(
+                    Pool::builder(manager).max_size(pool_size).build()?,
+                ))
             }
             DatabaseUrl::Sqlite(path) => {
                 let pool = |size: usize| -> anyhow::Result<Pool<SqliteConn>> {
@@ -122,7 +127,10 @@ impl Db {
                         }
                         .boxed()
                     });
-                    let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path.clone(), config);
+                    let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                        path.clone(),
+                        config,
+                    );
                     Ok(Pool::builder(manager).max_size(size).build()?)
                 };
                 Ok(Db::Sqlite {

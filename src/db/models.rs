@@ -9,7 +9,8 @@ use super::schema::{conversation_members, conversations, messages, sessions, use
 
 /// Times go out as RFC 3339 UTC with milliseconds.
 pub fn rfc3339(t: &NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The current time at millisecond precision, so what is stored is what is shown.
@@ -21,7 +22,6 @@ pub fn now() -> NaiveDateTime {
 fn ser_time<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(t))
 }
-
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -190,4 +190,3 @@ impl From<Message> for MessageView {
         }
     }
 }
-

@@ -61,4 +61,10 @@ diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, conversations, conversation_members, messages);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    conversations,
+    conversation_members,
+    messages
+);

@@ -23,7 +23,10 @@ pub async fn create(db: &Db, user_id: i64, ttl: chrono::TimeDelta) -> Result<Ses
         revoked_at: None,
     };
     let mut conn = db.write().await?;
-    with_conn!(conn, |c| diesel::insert_into(sessions::table).values(&row).execute(c).await)?;
+    with_conn!(conn, |c| diesel::insert_into(sessions::table)
+        .values(&row)
+        .execute(c)
+        .await)?;
     Ok(row)
 }
 
@@ -41,10 +44,14 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<Session>, DbError> {
 /// Marks the session revoked; revoking twice keeps the first time.
 pub async fn revoke(db: &Db, id: &str) -> Result<(), DbError> {
     let mut conn = db.write().await?;
-    with_conn!(conn, |c| diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(Some(now())))
-        .execute(c)
-        .await)?;
+    with_conn!(conn, |c| diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null())
+    )
+    .set(sessions::revoked_at.eq(Some(now())))
+    .execute(c)
+    .await)?;
     Ok(())
 }
 

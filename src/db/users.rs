@@ -10,7 +10,12 @@ use super::{Db, DbError};
 use crate::with_conn;
 
 /// Inserts a user; `None` when the username is taken.
-pub async fn create(db: &Db, username: &str, display_name: &str, password_hash: &str) -> Result<Option<User>, DbError> {
+pub async fn create(
+    db: &Db,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+) -> Result<Option<User>, DbError> {
     let row = NewUser {
         username,
         display_name,

@@ -12,7 +12,10 @@ impl Content {
             return Err(invalid("content", "must not be empty"));
         }
         if raw.chars().count() > max_chars {
-            return Err(invalid("content", format!("must be at most {max_chars} characters")));
+            return Err(invalid(
+                "content",
+                format!("must be at most {max_chars} characters"),
+            ));
         }
         Ok(Content(raw.to_string()))
     }

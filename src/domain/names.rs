@@ -14,11 +14,13 @@ impl Username {
         if !(3..=32).contains(&length) {
             return Err(invalid("username", "must be 3 to 32 characters"));
         }
-        if !name
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '_' | '.' | '-'))
-        {
-            return Err(invalid("username", "may contain only a-z, 0-9, '_', '.' and '-'"));
+        if !name.chars().all(|ch| {
+            ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '_' | '.' | '-')
+        }) {
+            return Err(invalid(
+                "username",
+                "may contain only a-z, 0-9, '_', '.' and '-'",
+            ));
         }
         Ok(Username(name))
     }
@@ -42,7 +44,10 @@ impl DisplayName {
             return Err(invalid("display_name", "must be 1 to 64 characters"));
         }
         if raw.chars().any(char::is_control) {
-            return Err(invalid("display_name", "must not contain control characters"));
+            return Err(invalid(
+                "display_name",
+                "must not contain control characters",
+            ));
         }
         Ok(DisplayName(raw.to_string()))
     }

@@ -10,7 +10,9 @@ use actix_web::middleware::Next;
 use actix_web::web::Data;
 use actix_web::HttpMessage;
 
-use crate::auth::identity::{self, AuthState, CookieLogin, Credential, COOKIE_LOGIN_KEY, SESSION_COOKIE};
+use crate::auth::identity::{
+    self, AuthState, CookieLogin, Credential, COOKIE_LOGIN_KEY, SESSION_COOKIE,
+};
 use crate::startup::AppState;
 
 pub async fn resolve_identity(
@@ -20,11 +22,17 @@ pub async fn resolve_identity(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let auth = if let Some(value) = req.headers().get(AUTHORIZATION) {
         match bearer_token(value) {
-            Some(token) => identity::from_token(&state.tokens, &state.revoked, token, Credential::Bearer),
+            Some(token) => {
+                identity::from_token(&state.tokens, &state.revoked, token, Credential::Bearer)
+            }
             None => AuthState::Invalid("malformed_authorization"),
         }
     } else if req.cookie(SESSION_COOKIE).is_some() {
-        let login = req.get_session().get::<CookieLogin>(COOKIE_LOGIN_KEY).ok().flatten();
+        let login = req
+            .get_session()
+            .get::<CookieLogin>(COOKIE_LOGIN_KEY)
+            .ok()
+            .flatten();
         identity::from_cookie(login, &state.revoked, chrono::Utc::now().timestamp())
     } else {
         AuthState::Anonymous

@@ -35,7 +35,9 @@ impl RouteTable {
     }
 
     fn access(&self, pattern: &str, method: &Method) -> Option<Access> {
-        self.routes.get(&(pattern.to_string(), method.clone())).copied()
+        self.routes
+            .get(&(pattern.to_string(), method.clone()))
+            .copied()
     }
 }
 
@@ -65,5 +67,7 @@ pub async fn guard_routes(
             return Ok(req.into_response(response).map_into_right_body());
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

@@ -28,8 +28,16 @@ impl CorsLayer {
     fn cors(&self) -> Cors {
         let config = Arc::clone(&self.config);
         Cors::default()
-            .allowed_origin_fn(move |origin, _| origin.to_str().is_ok_and(|o| config.origin_allowed(o)))
-            .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+            .allowed_origin_fn(move |origin, _| {
+                origin.to_str().is_ok_and(|o| config.origin_allowed(o))
+            })
+            .allowed_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
             .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
             .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
             .supports_credentials()
@@ -46,7 +54,10 @@ impl<S: Service<ServiceRequest>> Service<ServiceRequest> for Shared<S> {
     type Error = S::Error;
     type Future = S::Future;
 
-    fn poll_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
     }
 
@@ -100,7 +111,12 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         if is_websocket_upgrade(req.headers()) {
             let inner = Rc::clone(&self.inner);
-            Box::pin(async move { inner.call(req).await.map(ServiceResponse::map_into_left_body) })
+            Box::pin(async move {
+                inner
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body)
+            })
         } else {
             Box::pin(self.cors.call(req))
         }

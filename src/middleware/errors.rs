@@ -27,7 +27,10 @@ pub async fn normalise_errors(
     match AssertUnwindSafe(next.call(req)).catch_unwind().await {
         Ok(Ok(response)) => {
             let (request, response) = response.map_into_boxed_body().into_parts();
-            Ok(ServiceResponse::new(request, normalise(response, &method, &path)))
+            Ok(ServiceResponse::new(
+                request,
+                normalise(response, &method, &path),
+            ))
         }
         Ok(Err(error)) => {
             let response = normalise(error.error_response(), &method, &path);
@@ -35,7 +38,8 @@ pub async fn normalise_errors(
         }
         Err(_) => {
             log::error!("handler panicked on {method} {path}");
-            let response = error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+            let response =
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
             Err(InternalError::from_response("panic", response).into())
         }
     }
@@ -70,6 +74,9 @@ fn default_message(status: StatusCode, method: &Method, path: &str) -> String {
         StatusCode::PAYLOAD_TOO_LARGE => "request body too large".into(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "expected Content-Type: application/json".into(),
         s if s.is_server_error() => "internal server error".into(),
-        s => s.canonical_reason().unwrap_or("request failed").to_lowercase(),
+        s => s
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_lowercase(),
     }
 }

@@ -70,14 +70,20 @@ impl Chain<(RequestLog,)> {
 }
 
 impl Chain<(RequestLog, SecurityHeaders)> {
-    pub fn error_normaliser(self, layer: ErrorNormaliser) -> Chain<(RequestLog, SecurityHeaders, ErrorNormaliser)> {
+    pub fn error_normaliser(
+        self,
+        layer: ErrorNormaliser,
+    ) -> Chain<(RequestLog, SecurityHeaders, ErrorNormaliser)> {
         let (a, b) = self.0;
         Chain((a, b, layer))
     }
 }
 
 impl Chain<(RequestLog, SecurityHeaders, ErrorNormaliser)> {
-    pub fn cors(self, layer: CorsLayer) -> Chain<(RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer)> {
+    pub fn cors(
+        self,
+        layer: CorsLayer,
+    ) -> Chain<(RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer)> {
         let (a, b, c) = self.0;
         Chain((a, b, c, layer))
     }
@@ -87,16 +93,35 @@ impl Chain<(RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer)> {
     pub fn session(
         self,
         layer: SessionLayer,
-    ) -> Chain<(RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer, SessionLayer)> {
+    ) -> Chain<(
+        RequestLog,
+        SecurityHeaders,
+        ErrorNormaliser,
+        CorsLayer,
+        SessionLayer,
+    )> {
         let (a, b, c, d) = self.0;
         Chain((a, b, c, d, layer))
     }
 }
 
 /// The chain up to the session layer.
-type UpToSession = (RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer, SessionLayer);
+type UpToSession = (
+    RequestLog,
+    SecurityHeaders,
+    ErrorNormaliser,
+    CorsLayer,
+    SessionLayer,
+);
 /// The chain up to the auth context.
-type UpToContext = (RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer, SessionLayer, AuthContext);
+type UpToContext = (
+    RequestLog,
+    SecurityHeaders,
+    ErrorNormaliser,
+    CorsLayer,
+    SessionLayer,
+    AuthContext,
+);
 /// The whole chain.
 type Complete = (
     RequestLog,
@@ -136,7 +161,8 @@ impl Chain<Complete> {
             InitError = (),
         >,
     > {
-        let (RequestLog, headers, ErrorNormaliser, cors, session, AuthContext, AuthGate(routes)) = self.0;
+        let (RequestLog, headers, ErrorNormaliser, cors, session, AuthContext, AuthGate(routes)) =
+            self.0;
         // Registered innermost first: actix runs the last `wrap` first.
         App::new()
             .app_data(state)

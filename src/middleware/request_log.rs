@@ -47,7 +47,11 @@ fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| {
             let mut bytes = [0u8; 8];
@@ -77,7 +81,10 @@ mod tests {
 
     #[test]
     fn token_values_never_reach_the_log() {
-        assert_eq!(redacted_target("/ws", "token=abc.def&x=1"), "/ws?token=[redacted]&x=1");
+        assert_eq!(
+            redacted_target("/ws", "token=abc.def&x=1"),
+            "/ws?token=[redacted]&x=1"
+        );
         assert_eq!(redacted_target("/ws", "TOKEN=abc"), "/ws?TOKEN=[redacted]");
         assert_eq!(redacted_target("/a", ""), "/a");
     }

@@ -14,13 +14,18 @@ pub const SESSION_TTL_DAYS: i64 = 30;
 
 /// Builds the session layer: HttpOnly, SameSite=Lax, `Secure` under `https://`.
 pub fn session_layer(config: &Config) -> SessionMiddleware<CookieSessionStore> {
-    SessionMiddleware::builder(CookieSessionStore::default(), Key::derive_from(config.session_key.expose()))
-        .cookie_name(SESSION_COOKIE.to_string())
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .cookie_secure(config.is_https())
-        .cookie_path("/".to_string())
-        .cookie_content_security(CookieContentSecurity::Private)
-        .session_lifecycle(PersistentSession::default().session_ttl(time::Duration::days(SESSION_TTL_DAYS)))
-        .build()
+    SessionMiddleware::builder(
+        CookieSessionStore::default(),
+        Key::derive_from(config.session_key.expose()),
+    )
+    .cookie_name(SESSION_COOKIE.to_string())
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .cookie_secure(config.is_https())
+    .cookie_path("/".to_string())
+    .cookie_content_security(CookieContentSecurity::Private)
+    .session_lifecycle(
+        PersistentSession::default().session_ttl(time::Duration::days(SESSION_TTL_DAYS)),
+    )
+    .build()
 }

@@ -13,7 +13,10 @@ fn has_token(headers: &HeaderMap, name: &actix_web::http::header::HeaderName, to
     headers.get_all(name).any(|value| {
         value
             .to_str()
-            .map(|v| v.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+            .map(|v| {
+                v.split(',')
+                    .any(|part| part.trim().eq_ignore_ascii_case(token))
+            })
             .unwrap_or(false)
     })
 }
@@ -33,7 +36,10 @@ mod tests {
     #[test]
     fn mixed_case_and_token_lists_are_upgrades() {
         assert!(is_websocket_upgrade(&headers("websocket", "Upgrade")));
-        assert!(is_websocket_upgrade(&headers("WebSocket", "keep-alive, UPGRADE")));
+        assert!(is_websocket_upgrade(&headers(
+            "WebSocket",
+            "keep-alive, UPGRADE"
+        )));
         assert!(is_websocket_upgrade(&headers("WEBSOCKET", "upgrade")));
     }
 

@@ -62,12 +62,17 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
-    let username = Username::parse(&body.username).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let password = Password::parse(&body.password).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let display_name =
-        DisplayName::parse(body.display_name.as_deref(), &username).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let username =
+        Username::parse(&body.username).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let password =
+        Password::parse(&body.password).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let display_name = DisplayName::parse(body.display_name.as_deref(), &username)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let taken = || AppError::Conflict(format!("username {} is taken", username.as_str()));
-    if db::users::find_by_username(&state.db, username.as_str()).await?.is_some() {
+    if db::users::find_by_username(&state.db, username.as_str())
+        .await?
+        .is_some()
+    {
         return Err(taken());
     }
     let hash = web::block(move || password::hash(password.expose()))
@@ -111,7 +116,9 @@ pub async fn login(
         (true, Some(user)) => user,
         _ => {
             state.metrics.auth_rejected("bad_password");
-            return Err(AppError::Unauthorized("invalid username or password".into()));
+            return Err(AppError::Unauthorized(
+                "invalid username or password".into(),
+            ));
         }
     };
     let answer = start_session(&state, &session, user.into()).await?;
@@ -119,8 +126,17 @@ pub async fn login(
 }
 
 /// Opens a login session: its row, a token naming it, and a renewed cookie holding it.
-async fn start_session(state: &AppState, session: &Session, user: UserView) -> Result<LoginResponse, AppError> {
-    let row = db::sessions::create(&state.db, user.id, chrono::TimeDelta::days(SESSION_TTL_DAYS)).await?;
+async fn start_session(
+    state: &AppState,
+    session: &Session,
+    user: UserView,
+) -> Result<LoginResponse, AppError> {
+    let row = db::sessions::create(
+        &state.db,
+        user.id,
+        chrono::TimeDelta::days(SESSION_TTL_DAYS),
+    )
+    .await?;
     let session_end = row.expires_at.and_utc();
     let (token, expires) = state.tokens.issue(user.id, &row.id, session_end)?;
     session.renew();
@@ -144,7 +160,11 @@ async fn start_session(state: &AppState, session: &Session, user: UserView) -> R
 /// `POST /api/auth/logout`: revokes the caller's login session server-side, so the cookie,
 /// any copy of it and every token of that login stop working.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
-pub async fn logout(state: web::Data<AppState>, session: Session, caller: AuthUser) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    caller: AuthUser,
+) -> Result<HttpResponse, AppError> {
     let session_id = caller.0.session_id;
     db::sessions::revoke(&state.db, &session_id).await?;
     state.revoked.insert(session_id.clone());
@@ -164,13 +184,19 @@ pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResp
 
 /// `POST /api/auth/token`: a fresh token for the caller's login session.
 #[utoipa::path(post, path = "/api/auth/token", tag = "auth", responses((status = 200, body = TokenResponse), (status = 401)), security(("bearer" = [])))]
-pub async fn refresh_token(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
+pub async fn refresh_token(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<HttpResponse, AppError> {
     let identity = caller.0;
     let row = db::sessions::find(&state.db, &identity.session_id)
         .await?
         .filter(|s| s.revoked_at.is_none() && s.expires_at.and_utc() > Utc::now())
         .ok_or_else(|| AppError::Unauthorized("the login session has ended".into()))?;
-    let (token, expires) = state.tokens.issue(identity.user_id, &row.id, row.expires_at.and_utc())?;
+    let (token, expires) =
+        state
+            .tokens
+            .issue(identity.user_id, &row.id, row.expires_at.and_utc())?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         token,
         expires_at: rfc3339(expires),

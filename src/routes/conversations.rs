@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use super::JsonBody;
 use crate::auth::AuthUser;
-use crate::db::models::{Conversation, ConversationView, Member, MemberView, MessageView, ROLE_OWNER};
+use crate::db::models::{
+    Conversation, ConversationView, Member, MemberView, MessageView, ROLE_OWNER,
+};
 use crate::db::{self, Db};
 use crate::domain::{Title, Username};
 use crate::error::AppError;
@@ -53,7 +55,11 @@ pub struct ConversationsResponse {
 }
 
 /// The conversation and the caller's membership, or 404 if the caller is not a member.
-pub async fn require_membership(db: &Db, conversation_id: i64, user_id: i64) -> Result<(Conversation, Member), AppError> {
+pub async fn require_membership(
+    db: &Db,
+    conversation_id: i64,
+    user_id: i64,
+) -> Result<(Conversation, Member), AppError> {
     db::conversations::membership(db, conversation_id, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("conversation {conversation_id} not found")))
@@ -65,7 +71,10 @@ async fn with_members(db: &Db, conversation: &Conversation) -> Result<Conversati
     view.members = Some(
         members
             .into_iter()
-            .map(|(user, role)| MemberView { user: user.into(), role })
+            .map(|(user, role)| MemberView {
+                user: user.into(),
+                role,
+            })
             .collect(),
     );
     Ok(view)
@@ -81,7 +90,12 @@ pub async fn create_conversation(
 ) -> Result<HttpResponse, AppError> {
     let owner_id = caller.0.user_id;
     let title = Title::parse(&body.0.title).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let mut wanted: Vec<String> = body.0.members.iter().map(|m| m.trim().to_lowercase()).collect();
+    let mut wanted: Vec<String> = body
+        .0
+        .members
+        .iter()
+        .map(|m| m.trim().to_lowercase())
+        .collect();
     wanted.sort();
     wanted.dedup();
     let found = db::users::find_by_usernames(&state.db, &wanted).await?;
@@ -91,10 +105,14 @@ pub async fn create_conversation(
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        return Err(AppError::BadRequest(format!("members: unknown usernames: {}", unknown.join(", "))));
+        return Err(AppError::BadRequest(format!(
+            "members: unknown usernames: {}",
+            unknown.join(", ")
+        )));
     }
     let member_ids: Vec<i64> = found.iter().map(|u| u.id).collect();
-    let conversation = db::conversations::create(&state.db, owner_id, title.as_str(), &member_ids).await?;
+    let conversation =
+        db::conversations::create(&state.db, owner_id, title.as_str(), &member_ids).await?;
     for &user_id in member_ids.iter().filter(|&&id| id != owner_id) {
         state.live.publish(LiveEvent::MemberAdded {
             conversation_id: conversation.id,
@@ -108,7 +126,10 @@ pub async fn create_conversation(
 /// `GET /api/conversations`: the caller's, newest activity first.
 #[utoipa::path(get, path = "/api/conversations", tag = "conversations",
     responses((status = 200, body = ConversationsResponse), (status = 401)), security(("bearer" = [])))]
-pub async fn list_conversations(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
+pub async fn list_conversations(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<HttpResponse, AppError> {
     let summaries = db::conversations::list_for_user(&state.db, caller.0.user_id).await?;
     let conversations = summaries
         .into_iter()
@@ -129,7 +150,8 @@ pub async fn get_conversation(
     caller: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (conversation, _) = require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
+    let (conversation, _) =
+        require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
     let view = with_members(&state.db, &conversation).await?;
     Ok(HttpResponse::Ok().json(ConversationResponse { conversation: view }))
 }
@@ -144,7 +166,8 @@ pub async fn add_member(
     path: web::Path<i64>,
     body: JsonBody<AddMember>,
 ) -> Result<HttpResponse, AppError> {
-    let (conversation, membership) = require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
+    let (conversation, membership) =
+        require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
     if membership.role != ROLE_OWNER {
         return Err(AppError::Forbidden("only the owner adds members".into()));
     }
@@ -185,13 +208,19 @@ pub async fn remove_member(
     let (_, membership) = require_membership(&state.db, conversation_id, caller_id).await?;
     let is_owner = membership.role == ROLE_OWNER;
     if is_owner && user_id == caller_id {
-        return Err(AppError::Forbidden("the owner cannot leave their own conversation".into()));
+        return Err(AppError::Forbidden(
+            "the owner cannot leave their own conversation".into(),
+        ));
     }
     if !is_owner && user_id != caller_id {
-        return Err(AppError::Forbidden("only the owner removes other members".into()));
+        return Err(AppError::Forbidden(
+            "only the owner removes other members".into(),
+        ));
     }
     if !db::conversations::remove_member(&state.db, conversation_id, user_id).await? {
-        return Err(AppError::NotFound(format!("user {user_id} is not a member of conversation {conversation_id}")));
+        return Err(AppError::NotFound(format!(
+            "user {user_id} is not a member of conversation {conversation_id}"
+        )));
     }
     state.live.publish(LiveEvent::MemberRemoved {
         conversation_id,
@@ -218,12 +247,17 @@ pub async fn mark_read(
         conversation_id: conversation.id,
         user_id,
         message_id,
+        origin: None,
     });
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// A read marker may only point at a message of its own conversation.
-pub async fn read_marker_target(db: &Db, conversation_id: i64, message_id: i64) -> Result<(), AppError> {
+pub async fn read_marker_target(
+    db: &Db,
+    conversation_id: i64,
+    message_id: i64,
+) -> Result<(), AppError> {
     let belongs = message_id > 0
         && db::messages::find(db, message_id)
             .await?

@@ -5,7 +5,7 @@ use actix_web::{http::header::ContentType, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, conversations, health, messages, page, users};
+use super::{auth, conversations, health, messages, page, users, ws};
 use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
@@ -18,6 +18,7 @@ use crate::error::ErrorBody;
         conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
         conversations::add_member, conversations::remove_member, conversations::mark_read,
         messages::send_message, messages::list_messages, messages::get_message, messages::edit_message, messages::delete_message,
+        ws::connect, ws::connect_bound, ws::echo, ws::ws_config, ws::ws_health, ws::ws_stats, ws::ws_schema,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -31,7 +32,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -45,11 +51,16 @@ pub async fn openapi_json() -> HttpResponse {
 /// `GET /docs`: every route with its summary and answers.
 #[utoipa::path(get, path = "/docs", tag = "service", responses((status = 200, description = "the API reference", content_type = "text/html")))]
 pub async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok().insert_header(ContentType::html()).body(render(&ApiDoc::openapi()))
+    HttpResponse::Ok()
+        .insert_header(ContentType::html())
+        .body(render(&ApiDoc::openapi()))
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn render(doc: &utoipa::openapi::OpenApi) -> String {
@@ -68,7 +79,11 @@ fn render(doc: &utoipa::openapi::OpenApi) -> String {
         ];
         for (method, operation) in operations {
             let Some(op) = operation else { continue };
-            let summary = op.summary.as_deref().or(op.description.as_deref()).unwrap_or("");
+            let summary = op
+                .summary
+                .as_deref()
+                .or(op.description.as_deref())
+                .unwrap_or("");
             let statuses: Vec<String> = op.responses.responses.keys().map(|s| escape(s)).collect();
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             html.push_str(&format!(
@@ -76,7 +91,11 @@ fn render(doc: &utoipa::openapi::OpenApi) -> String {
                 escape(path),
                 escape(summary),
                 statuses.join(", "),
-                if secured { " · needs a bearer token or the session cookie" } else { "" }
+                if secured {
+                    " · needs a bearer token or the session cookie"
+                } else {
+                    ""
+                }
             ));
         }
     }

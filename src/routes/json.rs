@@ -20,11 +20,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let web::Json(value) = value.await?;
-            serde_path_to_error::deserialize(value).map(JsonBody).map_err(|e| {
-                let path = e.path().to_string();
-                let field = if path == "." { "body".to_string() } else { path };
-                AppError::BadRequest(format!("{field}: {}", e.into_inner())).into()
-            })
+            serde_path_to_error::deserialize(value)
+                .map(JsonBody)
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    let field = if path == "." {
+                        "body".to_string()
+                    } else {
+                        path
+                    };
+                    AppError::BadRequest(format!("{field}: {}", e.into_inner())).into()
+                })
         })
     }
 }

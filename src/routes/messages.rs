@@ -15,7 +15,7 @@ use crate::db::models::{Message, MessageView, ROLE_OWNER};
 use crate::db::{self, Db};
 use crate::domain::Content;
 use crate::error::AppError;
-use crate::live::LiveEvent;
+use crate::live::{LiveEvent, Origin};
 use crate::startup::AppState;
 
 /// Page size bounds of `GET /api/messages` and the socket's `history`.
@@ -67,13 +67,23 @@ pub fn parse_id(field: &str, raw: &str) -> Result<i64, AppError> {
 }
 
 /// Checks a page request: `before` and `after` exclude each other, `limit` is 1–200.
-pub fn page_cursor(before: Option<i64>, after: Option<i64>, limit: Option<i64>) -> Result<(Cursor, i64), AppError> {
+pub fn page_cursor(
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: Option<i64>,
+) -> Result<(Cursor, i64), AppError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit: must be between 1 and {MAX_PAGE}")));
+        return Err(AppError::BadRequest(format!(
+            "limit: must be between 1 and {MAX_PAGE}"
+        )));
     }
     let cursor = match (before, after) {
-        (Some(_), Some(_)) => return Err(AppError::BadRequest("before, after: give one or neither".into())),
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadRequest(
+                "before, after: give one or neither".into(),
+            ))
+        }
         (Some(id), None) => Cursor::Before(id),
         (None, Some(id)) => Cursor::After(id),
         (None, None) => Cursor::Latest,
@@ -83,9 +93,11 @@ pub fn page_cursor(before: Option<i64>, after: Option<i64>, limit: Option<i64>) 
 
 fn validate_client_msg_id(raw: Option<&str>) -> Result<(), AppError> {
     match raw {
-        Some(id) if id.is_empty() || id.chars().count() > MAX_CLIENT_MSG_ID => Err(AppError::BadRequest(format!(
-            "client_msg_id: must be 1 to {MAX_CLIENT_MSG_ID} characters"
-        ))),
+        Some(id) if id.is_empty() || id.chars().count() > MAX_CLIENT_MSG_ID => {
+            Err(AppError::BadRequest(format!(
+                "client_msg_id: must be 1 to {MAX_CLIENT_MSG_ID} characters"
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -98,6 +110,7 @@ pub async fn store_message(
     conversation_id: i64,
     content: &str,
     client_msg_id: Option<&str>,
+    origin: Option<Origin>,
 ) -> Result<(Message, bool), AppError> {
     let content = match Content::parse(content, state.config.max_content_chars) {
         Ok(content) => content,
@@ -110,13 +123,26 @@ pub async fn store_message(
         require_membership(&state.db, conversation_id, sender_id).await?;
         return Err(e);
     }
+    let _in_order = state.conversation_locks.lock(conversation_id).await;
     let started = Instant::now();
-    let sent = db::messages::send(&state.db, conversation_id, sender_id, content.as_str(), client_msg_id).await?;
+    let sent = db::messages::send(
+        &state.db,
+        conversation_id,
+        sender_id,
+        content.as_str(),
+        client_msg_id,
+    )
+    .await?;
     match sent {
-        Sent::NotMember => Err(AppError::NotFound(format!("conversation {conversation_id} not found"))),
+        Sent::NotMember => Err(AppError::NotFound(format!(
+            "conversation {conversation_id} not found"
+        ))),
         Sent::Created(message) => {
             state.metrics.message_persisted(started.elapsed());
-            state.live.publish(LiveEvent::MessageCreated(message.clone().into()));
+            state.live.publish(LiveEvent::MessageCreated {
+                message: message.clone().into(),
+                origin,
+            });
             Ok((message, true))
         }
         Sent::Existing(message) => Ok((message, false)),
@@ -138,10 +164,23 @@ pub async fn send_message(
         .take(sender_id)
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
     let body = body.0;
-    let (message, created) =
-        store_message(&state, sender_id, body.conversation_id, &body.content, body.client_msg_id.as_deref()).await?;
-    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.json(MessageResponse { message: message.into() }))
+    let (message, created) = store_message(
+        &state,
+        sender_id,
+        body.conversation_id,
+        &body.content,
+        body.client_msg_id.as_deref(),
+        None,
+    )
+    .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(MessageResponse {
+        message: message.into(),
+    }))
 }
 
 /// `GET /api/messages?conversation_id=&before=&after=&limit=`: ascending by id.
@@ -157,14 +196,24 @@ pub async fn list_messages(
         None => return Err(AppError::BadRequest("conversation_id: required".into())),
     };
     require_membership(&state.db, conversation_id, caller.0.user_id).await?;
-    let optional = |field: &str, raw: &Option<String>| raw.as_deref().map(|r| parse_id(field, r)).transpose();
+    let optional =
+        |field: &str, raw: &Option<String>| raw.as_deref().map(|r| parse_id(field, r)).transpose();
     let limit = query
         .limit
         .as_deref()
-        .map(|raw| raw.trim().parse::<i64>().map_err(|_| AppError::BadRequest(format!("limit: must be between 1 and {MAX_PAGE}"))))
+        .map(|raw| {
+            raw.trim().parse::<i64>().map_err(|_| {
+                AppError::BadRequest(format!("limit: must be between 1 and {MAX_PAGE}"))
+            })
+        })
         .transpose()?;
-    let (cursor, limit) = page_cursor(optional("before", &query.before)?, optional("after", &query.after)?, limit)?;
-    let (messages, has_more) = db::messages::page(&state.db, conversation_id, cursor, limit).await?;
+    let (cursor, limit) = page_cursor(
+        optional("before", &query.before)?,
+        optional("after", &query.after)?,
+        limit,
+    )?;
+    let (messages, has_more) =
+        db::messages::page(&state.db, conversation_id, cursor, limit).await?;
     Ok(HttpResponse::Ok().json(MessagesResponse {
         messages: messages.into_iter().map(MessageView::from).collect(),
         has_more,
@@ -184,9 +233,15 @@ async fn visible_message(db: &Db, id: i64, user_id: i64) -> Result<(Message, boo
 /// `GET /api/messages/{id}`.
 #[utoipa::path(get, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path)),
     responses((status = 200, body = MessageResponse), (status = 401), (status = 404)), security(("bearer" = [])))]
-pub async fn get_message(state: web::Data<AppState>, caller: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn get_message(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let (message, _) = visible_message(&state.db, path.into_inner(), caller.0.user_id).await?;
-    Ok(HttpResponse::Ok().json(MessageResponse { message: message.into() }))
+    Ok(HttpResponse::Ok().json(MessageResponse {
+        message: message.into(),
+    }))
 }
 
 /// `PUT /api/messages/{id}`: the sender edits; sets `edited_at`.
@@ -201,13 +256,18 @@ pub async fn edit_message(
     let id = path.into_inner();
     let (message, _) = visible_message(&state.db, id, caller.0.user_id).await?;
     if message.sender_id != caller.0.user_id {
-        return Err(AppError::Forbidden("only the sender edits a message".into()));
+        return Err(AppError::Forbidden(
+            "only the sender edits a message".into(),
+        ));
     }
     if message.deleted_at.is_some() {
         return Err(AppError::NotFound(format!("message {id} was deleted")));
     }
-    let content = Content::parse(&body.0.content, state.config.max_content_chars).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let edited: MessageView = db::messages::edit(&state.db, id, content.as_str()).await?.into();
+    let content = Content::parse(&body.0.content, state.config.max_content_chars)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let edited: MessageView = db::messages::edit(&state.db, id, content.as_str())
+        .await?
+        .into();
     state.live.publish(LiveEvent::MessageEdited(edited.clone()));
     Ok(HttpResponse::Ok().json(MessageResponse { message: edited }))
 }
@@ -215,11 +275,18 @@ pub async fn edit_message(
 /// `DELETE /api/messages/{id}`: the sender or the conversation's owner; a soft delete.
 #[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
-pub async fn delete_message(state: web::Data<AppState>, caller: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn delete_message(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (message, caller_owns_conversation) = visible_message(&state.db, id, caller.0.user_id).await?;
+    let (message, caller_owns_conversation) =
+        visible_message(&state.db, id, caller.0.user_id).await?;
     if message.sender_id != caller.0.user_id && !caller_owns_conversation {
-        return Err(AppError::Forbidden("only the sender or the conversation's owner deletes a message".into()));
+        return Err(AppError::Forbidden(
+            "only the sender or the conversation's owner deletes a message".into(),
+        ));
     }
     if message.deleted_at.is_none() {
         let deleted: MessageView = db::messages::soft_delete(&state.db, id).await?.into();

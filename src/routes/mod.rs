@@ -9,6 +9,7 @@ pub mod health;
 pub mod messages;
 pub mod page;
 pub mod users;
+pub mod ws;
 
 mod json;
 
@@ -60,24 +61,92 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Public, Method::POST, "/api/auth/login", auth::login),
         endpoint(Protected, Method::POST, "/api/auth/logout", auth::logout),
         endpoint(Protected, Method::GET, "/api/auth/me", auth::me),
-        endpoint(Protected, Method::POST, "/api/auth/token", auth::refresh_token),
+        endpoint(
+            Protected,
+            Method::POST,
+            "/api/auth/token",
+            auth::refresh_token,
+        ),
         endpoint(Protected, Method::GET, "/api/users", users::search_users),
-        endpoint(Protected, Method::POST, "/api/conversations", conversations::create_conversation),
-        endpoint(Protected, Method::GET, "/api/conversations", conversations::list_conversations),
-        endpoint(Protected, Method::GET, "/api/conversations/{id}", conversations::get_conversation),
-        endpoint(Protected, Method::POST, "/api/conversations/{id}/members", conversations::add_member),
+        endpoint(
+            Protected,
+            Method::POST,
+            "/api/conversations",
+            conversations::create_conversation,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/conversations",
+            conversations::list_conversations,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/conversations/{id}",
+            conversations::get_conversation,
+        ),
+        endpoint(
+            Protected,
+            Method::POST,
+            "/api/conversations/{id}/members",
+            conversations::add_member,
+        ),
         endpoint(
             Protected,
             Method::DELETE,
             "/api/conversations/{id}/members/{user_id}",
             conversations::remove_member,
         ),
-        endpoint(Protected, Method::POST, "/api/conversations/{id}/read", conversations::mark_read),
-        endpoint(Protected, Method::POST, "/api/messages", messages::send_message),
-        endpoint(Protected, Method::GET, "/api/messages", messages::list_messages),
-        endpoint(Protected, Method::GET, "/api/messages/{id}", messages::get_message),
-        endpoint(Protected, Method::PUT, "/api/messages/{id}", messages::edit_message),
-        endpoint(Protected, Method::DELETE, "/api/messages/{id}", messages::delete_message),
+        endpoint(
+            Protected,
+            Method::POST,
+            "/api/conversations/{id}/read",
+            conversations::mark_read,
+        ),
+        endpoint(
+            Protected,
+            Method::POST,
+            "/api/messages",
+            messages::send_message,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/messages",
+            messages::list_messages,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/messages/{id}",
+            messages::get_message,
+        ),
+        endpoint(
+            Protected,
+            Method::PUT,
+            "/api/messages/{id}",
+            messages::edit_message,
+        ),
+        endpoint(
+            Protected,
+            Method::DELETE,
+            "/api/messages/{id}",
+            messages::delete_message,
+        ),
+        // Public to the gate: the handshake authenticates before it accepts.
+        endpoint(Public, Method::GET, "/ws", ws::connect),
+        endpoint(
+            Public,
+            Method::GET,
+            "/ws/conversations/{id}",
+            ws::connect_bound,
+        ),
+        endpoint(Public, Method::GET, "/ws/test", ws::echo),
+        endpoint(Public, Method::GET, "/ws/config", ws::ws_config),
+        endpoint(Public, Method::GET, "/ws/health", ws::ws_health),
+        endpoint(Public, Method::GET, "/ws/stats", ws::ws_stats),
+        endpoint(Public, Method::GET, "/ws/schema.json", ws::ws_schema),
     ]
 }
 
@@ -101,14 +170,18 @@ pub fn mount(cfg: &mut web::ServiceConfig, endpoints: Vec<Endpoint>, max_body_by
         by_path.entry(e.path).or_default().push(e.route);
     }
     for (path, routes) in by_path {
-        let resource = routes.into_iter().fold(web::resource(path), |resource, route| resource.route(route));
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path), |resource, route| resource.route(route));
         cfg.service(resource);
     }
     cfg.service(actix_files::Files::new("/static", page::static_dir()));
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|e, _| json_error(e).into())
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|e, _| json_error(e).into())
 }
 
 fn json_error(e: JsonPayloadError) -> AppError {
@@ -116,8 +189,12 @@ fn json_error(e: JsonPayloadError) -> AppError {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             AppError::PayloadTooLarge("request body too large".into())
         }
-        JsonPayloadError::ContentType => AppError::UnsupportedMediaType("expected Content-Type: application/json".into()),
-        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::BadRequest(format!("invalid body: {e}")),
+        JsonPayloadError::ContentType => {
+            AppError::UnsupportedMediaType("expected Content-Type: application/json".into())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            AppError::BadRequest(format!("invalid body: {e}"))
+        }
         JsonPayloadError::Deserialize(e) => AppError::BadRequest(format!("malformed JSON: {e}")),
         other => AppError::BadRequest(format!("unreadable body: {other}")),
     }

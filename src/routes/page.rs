@@ -22,5 +22,7 @@ pub fn static_dir() -> PathBuf {
 pub async fn index() -> Result<NamedFile, AppError> {
     NamedFile::open_async(static_dir().join("index.html"))
         .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the bundled page is missing")))
+        .map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("the bundled page is missing"))
+        })
 }
