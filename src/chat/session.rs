@@ -514,11 +514,18 @@ impl WsSession {
                 reference,
             } => {
                 let fetch = async move {
-                    require_membership(&state.db, conversation_id, user_id).await?;
-                    let (cursor, limit) = page_cursor(before, after, limit)?;
-                    Ok::<_, AppError>(
-                        db::messages::page(&state.db, conversation_id, cursor, limit).await?,
-                    )
+                    let not_found =
+                        || AppError::NotFound(format!("conversation {conversation_id} not found"));
+                    let (cursor, limit) = match page_cursor(before, after, limit) {
+                        Ok(page) => page,
+                        Err(invalid) => {
+                            require_membership(&state.db, conversation_id, user_id).await?;
+                            return Err(invalid);
+                        }
+                    };
+                    db::messages::page(&state.db, conversation_id, user_id, cursor, limit)
+                        .await?
+                        .ok_or_else(not_found)
                 };
                 ctx.wait(
                     fetch

@@ -174,17 +174,25 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Message>, DbError> {
 }
 
 /// Up to `limit` messages of the conversation from `cursor`, ascending by id, and whether
-/// more lie beyond them in the paging direction.
+/// more lie beyond them in the paging direction; `None` when `reader_id` is not a member.
+/// Membership is part of the page query, so a member's read costs one statement.
 pub async fn page(
     db: &Db,
     conversation_id: i64,
+    reader_id: i64,
     cursor: Cursor,
     limit: i64,
-) -> Result<(Vec<Message>, bool), DbError> {
+) -> Result<Option<(Vec<Message>, bool)>, DbError> {
     let mut conn = db.read().await?;
     let mut rows: Vec<Message> = with_conn!(conn, |c| {
+        let is_member = diesel::dsl::exists(
+            conversation_members::table
+                .filter(conversation_members::conversation_id.eq(conversation_id))
+                .filter(conversation_members::user_id.eq(reader_id)),
+        );
         let query = messages::table
             .filter(messages::conversation_id.eq(conversation_id))
+            .filter(is_member)
             .select(Message::as_select())
             .limit(limit + 1)
             .into_boxed();
@@ -195,12 +203,20 @@ pub async fn page(
         };
         query.load(c).await
     })?;
+    drop(conn);
+    if rows.is_empty()
+        && super::conversations::membership(db, conversation_id, reader_id)
+            .await?
+            .is_none()
+    {
+        return Ok(None);
+    }
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     if !matches!(cursor, Cursor::After(_)) {
         rows.reverse();
     }
-    Ok((rows, has_more))
+    Ok(Some((rows, has_more)))
 }
 
 /// Replaces the content and sets `edited_at`.

@@ -195,25 +195,39 @@ pub async fn list_messages(
         Some(raw) => parse_id("conversation_id", raw)?,
         None => return Err(AppError::BadRequest("conversation_id: required".into())),
     };
-    require_membership(&state.db, conversation_id, caller.0.user_id).await?;
+    let user_id = caller.0.user_id;
     let optional =
         |field: &str, raw: &Option<String>| raw.as_deref().map(|r| parse_id(field, r)).transpose();
-    let limit = query
-        .limit
-        .as_deref()
-        .map(|raw| {
-            raw.trim().parse::<i64>().map_err(|_| {
-                AppError::BadRequest(format!("limit: must be between 1 and {MAX_PAGE}"))
+    let page = (|| {
+        let limit = query
+            .limit
+            .as_deref()
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    AppError::BadRequest(format!("limit: must be between 1 and {MAX_PAGE}"))
+                })
             })
-        })
-        .transpose()?;
-    let (cursor, limit) = page_cursor(
-        optional("before", &query.before)?,
-        optional("after", &query.after)?,
-        limit,
-    )?;
+            .transpose()?;
+        page_cursor(
+            optional("before", &query.before)?,
+            optional("after", &query.after)?,
+            limit,
+        )
+    })();
+    let (cursor, limit) = match page {
+        Ok(page) => page,
+        Err(invalid) => {
+            // A conversation the caller is not in does not exist for them: 404 before 400.
+            require_membership(&state.db, conversation_id, user_id).await?;
+            return Err(invalid);
+        }
+    };
     let (messages, has_more) =
-        db::messages::page(&state.db, conversation_id, cursor, limit).await?;
+        db::messages::page(&state.db, conversation_id, user_id, cursor, limit)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("conversation {conversation_id} not found"))
+            })?;
     Ok(HttpResponse::Ok().json(MessagesResponse {
         messages: messages.into_iter().map(MessageView::from).collect(),
         has_more,
