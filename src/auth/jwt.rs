@@ -116,6 +116,10 @@ impl Tokens {
         if user_id <= 0 || claims.sid.is_empty() {
             return Err(TokenError::Invalid);
         }
+        // A token cannot have been issued in the future (beyond the clock leeway).
+        if claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
+            return Err(TokenError::Invalid);
+        }
         Ok(VerifiedToken {
             user_id,
             session_id: claims.sid,

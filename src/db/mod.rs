@@ -64,10 +64,10 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
     }
 }
 
-/// One checked-out connection of the live backend.
+/// One checked-out connection of the live backend (boxed: the two differ a lot in size).
 pub enum Conn {
-    Postgres(Object<AsyncPgConnection>),
-    Sqlite(Object<SqliteConn>),
+    Postgres(Box<Object<AsyncPgConnection>>),
+    Sqlite(Box<Object<SqliteConn>>),
 }
 
 /// Runs the same query code on whichever backend `$conn` holds: `$c` is a
@@ -77,11 +77,11 @@ macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::db::Conn::Postgres(ref mut object) => {
-                let $c: &mut diesel_async::AsyncPgConnection = &mut *object;
+                let $c: &mut diesel_async::AsyncPgConnection = &mut **object;
                 $body
             }
             $crate::db::Conn::Sqlite(ref mut object) => {
-                let $c: &mut $crate::db::SqliteConn = &mut *object;
+                let $c: &mut $crate::db::SqliteConn = &mut **object;
                 $body
             }
         }
@@ -144,16 +144,16 @@ impl Db {
     /// A connection for queries that only read.
     pub async fn read(&self) -> Result<Conn, DbError> {
         Ok(match self {
-            Db::Postgres(pool) => Conn::Postgres(pool.get().await?),
-            Db::Sqlite { readers, .. } => Conn::Sqlite(readers.get().await?),
+            Db::Postgres(pool) => Conn::Postgres(Box::new(pool.get().await?)),
+            Db::Sqlite { readers, .. } => Conn::Sqlite(Box::new(readers.get().await?)),
         })
     }
 
     /// A connection for statements that write.
     pub async fn write(&self) -> Result<Conn, DbError> {
         Ok(match self {
-            Db::Postgres(pool) => Conn::Postgres(pool.get().await?),
-            Db::Sqlite { writer, .. } => Conn::Sqlite(writer.get().await?),
+            Db::Postgres(pool) => Conn::Postgres(Box::new(pool.get().await?)),
+            Db::Sqlite { writer, .. } => Conn::Sqlite(Box::new(writer.get().await?)),
         })
     }
 

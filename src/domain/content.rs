@@ -36,6 +36,9 @@ impl Title {
         if length == 0 || length > 200 {
             return Err(invalid("title", "must be 1 to 200 characters"));
         }
+        if title.chars().any(char::is_control) {
+            return Err(invalid("title", "must not contain control characters"));
+        }
         Ok(Title(title.to_string()))
     }
 

@@ -98,11 +98,17 @@ pub async fn create_conversation(
         .collect();
     wanted.sort();
     wanted.dedup();
-    let found = db::users::find_by_usernames(&state.db, &wanted).await?;
-    let unknown: Vec<&str> = wanted
+    // Only well-formed names are looked up; the others cannot exist.
+    let valid: Vec<String> = wanted
+        .iter()
+        .filter(|name| Username::parse(name).is_ok())
+        .cloned()
+        .collect();
+    let found = db::users::find_by_usernames(&state.db, &valid).await?;
+    let unknown: Vec<String> = wanted
         .iter()
         .filter(|name| !found.iter().any(|u| &u.username == *name))
-        .map(String::as_str)
+        .map(|name| name.escape_default().to_string())
         .collect();
     if !unknown.is_empty() {
         return Err(AppError::BadRequest(format!(

@@ -93,9 +93,13 @@ pub fn page_cursor(
 
 fn validate_client_msg_id(raw: Option<&str>) -> Result<(), AppError> {
     match raw {
-        Some(id) if id.is_empty() || id.chars().count() > MAX_CLIENT_MSG_ID => {
+        Some(id)
+            if id.is_empty()
+                || id.chars().count() > MAX_CLIENT_MSG_ID
+                || id.chars().any(char::is_control) =>
+        {
             Err(AppError::BadRequest(format!(
-                "client_msg_id: must be 1 to {MAX_CLIENT_MSG_ID} characters"
+                "client_msg_id: must be 1 to {MAX_CLIENT_MSG_ID} characters, none of them control characters"
             )))
         }
         _ => Ok(()),

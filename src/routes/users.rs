@@ -32,6 +32,11 @@ pub async fn search_users(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let prefix = query.query.as_deref().unwrap_or("").trim().to_lowercase();
+    if prefix.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "query: must not contain control characters".into(),
+        ));
+    }
     let users = db::users::search_prefix(&state.db, &prefix, SEARCH_LIMIT).await?;
     Ok(HttpResponse::Ok().json(UsersResponse {
         users: users.into_iter().map(UserView::from).collect(),

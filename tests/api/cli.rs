@@ -1,0 +1,169 @@
+//! The built binary: it refuses a bad configuration with one line naming the variable
+//! before binding anything, and runs the commands of CONFIG.md (`palaver migrate`,
+//! `palaver token --user NAME`).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::helpers::{spawn_app, Auth, TestApp};
+
+/// Runs `palaver args…` against `app`'s database and secret, from an empty directory.
+fn palaver(app: &TestApp, args: &[&str]) -> Output {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+    Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(args)
+        .env_clear()
+        .env("APP_ENV", "test")
+        .env(
+            "DATABASE_URL",
+            app.var("DATABASE_URL").expect("DATABASE_URL"),
+        )
+        .env("JWT_SECRET", app.jwt_secret())
+        .env("RUST_LOG", "error")
+        .current_dir(workdir.path())
+        .output()
+        .expect("the binary runs")
+}
+
+#[actix_rt::test]
+async fn palaver_token_prints_a_token_the_server_accepts() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice").await;
+
+    let output = palaver(&app, &["token", "--user", "Alice"]);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_string();
+    let me = app.me(Auth::Bearer(token)).await;
+    me.assert_status(200);
+    assert_eq!(me.json()["user"]["id"], alice.id);
+}
+
+#[actix_rt::test]
+async fn palaver_token_for_an_unknown_user_fails_naming_them() {
+    let app = spawn_app().await;
+
+    let output = palaver(&app, &["token", "--user", "nobody"]);
+
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "no token printed");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nobody"));
+}
+
+#[actix_rt::test]
+async fn palaver_migrate_on_a_migrated_database_succeeds_and_keeps_the_data() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice").await;
+
+    let output = palaver(&app, &["migrate"]);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.me(&alice).await.assert_status(200);
+}
+
+#[test]
+fn palaver_migrate_creates_a_new_sqlite_database() {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .arg("migrate")
+        .env_clear()
+        .env("APP_ENV", "test")
+        .env("DATABASE_URL", "sqlite://fresh.db")
+        .current_dir(workdir.path())
+        .output()
+        .expect("the binary runs");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(workdir.path().join("fresh.db").is_file());
+}
+
+/// Runs the built server binary in an empty directory with only `vars` set.
+fn run_binary(vars: &[(&str, &str)]) -> std::process::Output {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+    run_binary_in(workdir.path(), vars)
+}
+
+fn run_binary_in(workdir: &Path, vars: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .env_clear()
+        .envs(vars.iter().copied())
+        .current_dir(workdir)
+        .output()
+        .expect("the binary runs")
+}
+
+#[track_caller]
+fn assert_refused_in_one_line(output: &std::process::Output, variable: &str) {
+    assert!(!output.status.success(), "exit status {:?}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
+    assert!(
+        lines[0].contains(variable),
+        "the line names {variable}: {stderr:?}"
+    );
+}
+
+#[test]
+fn the_server_binary_exits_with_one_line_naming_an_invalid_variable() {
+    let output = run_binary(&[("APP_ENV", "test"), ("MAX_BODY_BYTES", "0")]);
+
+    assert_refused_in_one_line(&output, "MAX_BODY_BYTES");
+}
+
+#[test]
+fn the_server_binary_refuses_production_without_a_jwt_secret() {
+    let output = run_binary(&[
+        ("APP_ENV", "production"),
+        ("PUBLIC_URL", "https://chat.example"),
+        ("SESSION_KEY", "a-session-key-of-at-least-32-bytes!!"),
+    ]);
+
+    assert_refused_in_one_line(&output, "JWT_SECRET");
+}
+
+#[test]
+fn the_server_binary_refuses_before_binding_its_address() {
+    // A listener already holds the port: were the server to bind before validating, it
+    // would fail on the address instead of naming the bad variable.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+
+    let output = run_binary(&[
+        ("APP_ENV", "test"),
+        ("BIND_ADDR", &addr),
+        ("WS_AUTH_MODE", "none"),
+    ]);
+
+    assert_refused_in_one_line(&output, "WS_AUTH_MODE");
+}
+
+#[test]
+fn the_server_binary_reads_a_dot_env_file_in_its_working_directory() {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        workdir.path().join(".env"),
+        "APP_ENV=test\nRATE_LIMIT_BURST=zero\n",
+    )
+    .expect("write .env");
+
+    let output = run_binary_in(workdir.path(), &[]);
+
+    assert_refused_in_one_line(&output, "RATE_LIMIT_BURST");
+}
