@@ -17,6 +17,10 @@ impl Content {
                 format!("must be at most {max_chars} characters"),
             ));
         }
+        // PostgreSQL text cannot hold NUL; refusing it keeps both backends alike.
+        if raw.contains('\0') {
+            return Err(invalid("content", "must not contain NUL characters"));
+        }
         Ok(Content(raw.to_string()))
     }
 
