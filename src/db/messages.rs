@@ -190,18 +190,32 @@ pub async fn page(
                 .filter(conversation_members::conversation_id.eq(conversation_id))
                 .filter(conversation_members::user_id.eq(reader_id)),
         );
-        let query = messages::table
+        // Not boxed: a fixed statement shape is prepared once per connection and cached.
+        let page = messages::table
             .filter(messages::conversation_id.eq(conversation_id))
             .filter(is_member)
             .select(Message::as_select())
-            .limit(limit + 1)
-            .into_boxed();
-        let query = match cursor {
-            Cursor::Latest => query.order(messages::id.desc()),
-            Cursor::Before(id) => query.filter(messages::id.lt(id)).order(messages::id.desc()),
-            Cursor::After(id) => query.filter(messages::id.gt(id)).order(messages::id.asc()),
-        };
-        query.load(c).await
+            .limit(limit + 1);
+        match cursor {
+            Cursor::After(after) => {
+                page.filter(messages::id.gt(after))
+                    .order(messages::id.asc())
+                    .load(c)
+                    .await
+            }
+            Cursor::Before(before) => {
+                page.filter(messages::id.lt(before))
+                    .order(messages::id.desc())
+                    .load(c)
+                    .await
+            }
+            Cursor::Latest => {
+                page.filter(messages::id.lt(i64::MAX))
+                    .order(messages::id.desc())
+                    .load(c)
+                    .await
+            }
+        }
     })?;
     drop(conn);
     if rows.is_empty()
