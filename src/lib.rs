@@ -14,12 +14,14 @@
 //! - [`routes`]: one HTTP resource per file.
 //! - [`chat`]: the live part: the `ChatServer` actor and one `WsSession` actor per socket.
 //! - [`live`]: committed changes published for the sockets.
+//! - [`cluster`]: the Redis bus that joins several processes into one chat.
 //! - [`limits`], [`metrics`]: rate limits and counters.
 //! - [`cli`]: `serve`, `migrate`, `token`.
 
 pub mod auth;
 pub mod chat;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -5,19 +5,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, OwnedMutexGuard};
 
 use crate::db::models::MessageView;
 
 /// The socket a change came from, so its reply (`ack`) goes to it and copies do not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     pub socket: u64,
     pub reference: Option<String>,
 }
 
 /// A committed change that open sockets must hear about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum LiveEvent {
     MessageCreated {
         message: MessageView,
@@ -43,26 +44,67 @@ pub enum LiveEvent {
     SessionRevoked(String),
 }
 
+impl LiveEvent {
+    /// The event as another process sees it: socket ids are per process, so the origin
+    /// (and with it the `ack`) stays with the process the socket is on.
+    pub fn without_origin(self) -> LiveEvent {
+        match self {
+            LiveEvent::MessageCreated { message, .. } => LiveEvent::MessageCreated {
+                message,
+                origin: None,
+            },
+            LiveEvent::Read {
+                conversation_id,
+                user_id,
+                message_id,
+                ..
+            } => LiveEvent::Read {
+                conversation_id,
+                user_id,
+                message_id,
+                origin: None,
+            },
+            other => other,
+        }
+    }
+}
+
+/// An event as the live side receives it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub event: LiveEvent,
+    /// Committed by this process (and so to be shared with the others over the bus).
+    pub local: bool,
+}
+
 /// The publishing end, cheap to clone.
 #[derive(Clone)]
 pub struct Live {
-    sender: broadcast::Sender<LiveEvent>,
+    sender: broadcast::Sender<Published>,
 }
 
 impl Live {
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(4096);
+        let (sender, _) = broadcast::channel(65536);
         Live { sender }
     }
 
     /// A receiver of every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
         self.sender.subscribe()
     }
 
-    /// Publishes; with no subscriber (no live part running) the event is simply dropped.
+    /// Publishes a change committed here; with no subscriber the event is simply dropped.
     pub fn publish(&self, event: LiveEvent) {
-        let _ = self.sender.send(event);
+        let _ = self.sender.send(Published { event, local: true });
+    }
+
+    /// Publishes a change another process committed (from the cluster bus).
+    pub fn publish_remote(&self, event: LiveEvent) {
+        let _ = self.sender.send(Published {
+            event,
+            local: false,
+        });
     }
 
     pub fn session_revoked(&self, session_id: String) {

@@ -51,9 +51,15 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let live = Live::new();
         let chat = Chat::start(&config, &live, Arc::clone(&metrics));
+        let revoked = RevokedSessions::from_ids(revoked);
+        if let Some(redis_url) = &config.redis_url {
+            crate::cluster::join(&config, redis_url, &live, &revoked)
+                .await
+                .context("cannot join the cluster bus (REDIS_URL)")?;
+        }
         Ok(AppState {
             tokens: Tokens::new(&config),
-            revoked: RevokedSessions::from_ids(revoked),
+            revoked,
             login_limiter: LoginLimiter::new(config.login_attempts_per_min),
             send_limiter: SendLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst),
             metrics,

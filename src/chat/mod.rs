@@ -45,7 +45,7 @@ impl Chat {
         actix::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(event) => forward_to.do_send(messages::Live(event)),
+                    Ok(published) => forward_to.do_send(messages::Live(published.event)),
                     Err(RecvError::Lagged(missed)) => {
                         log::error!("live events fell behind: {missed} dropped")
                     }

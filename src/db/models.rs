@@ -160,7 +160,16 @@ pub struct Message {
 }
 
 /// `message` in API.md; a deleted message shows `deleted: true` and empty content.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Serialize,
+    serde::Deserialize,
+    PartialEq,
+    Eq,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
 pub struct MessageView {
     pub id: i64,
     pub conversation_id: i64,
