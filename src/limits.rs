@@ -102,3 +102,41 @@ impl<K: Hash + Eq + Copy> Buckets<K> {
 
 /// Message sends per user, shared by `POST /api/messages` and the sockets.
 pub type SendLimiter = Buckets<i64>;
+
+/// Counts rate-limit excesses of one socket: this many within the window mean a client
+/// that keeps sending regardless, and its socket is closed 4029.
+pub struct Excesses {
+    times: VecDeque<Instant>,
+}
+
+/// Excesses within [`EXCESS_WINDOW`] that close a socket.
+pub const EXCESS_LIMIT: usize = 10;
+pub const EXCESS_WINDOW: Duration = Duration::from_secs(10);
+
+impl Excesses {
+    pub fn new() -> Self {
+        Excesses {
+            times: VecDeque::new(),
+        }
+    }
+
+    /// Records one excess; `true` when the socket has now exceeded too often.
+    pub fn record(&mut self) -> bool {
+        let now = Instant::now();
+        self.times.push_back(now);
+        while self
+            .times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > EXCESS_WINDOW)
+        {
+            self.times.pop_front();
+        }
+        self.times.len() >= EXCESS_LIMIT
+    }
+}
+
+impl Default for Excesses {
+    fn default() -> Self {
+        Excesses::new()
+    }
+}

@@ -33,6 +33,8 @@ pub struct Chat {
     pub server: Addr<ChatServer>,
     pub slots: Slots,
     shutting_down: Arc<AtomicBool>,
+    /// Tells sockets outside the `ChatServer` (the echo socket) that the process is stopping.
+    shutdown_signal: tokio::sync::watch::Sender<bool>,
     next_socket: AtomicU64,
 }
 
@@ -57,6 +59,7 @@ impl Chat {
             server,
             slots: Slots::new(config.max_sockets_per_user, config.max_connections),
             shutting_down: Arc::new(AtomicBool::new(false)),
+            shutdown_signal: tokio::sync::watch::Sender::new(false),
             next_socket: AtomicU64::new(1),
         }
     }
@@ -66,6 +69,11 @@ impl Chat {
         self.next_socket.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Changes to `true` when the process starts shutting down.
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown_signal.subscribe()
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
     }
@@ -73,6 +81,7 @@ impl Chat {
     /// Refuses new handshakes from now on and closes every socket with 1001.
     pub fn shut_down(&self) {
         self.shutting_down.store(true, Ordering::Relaxed);
+        self.shutdown_signal.send_replace(true);
         self.server.do_send(messages::Shutdown);
     }
 }

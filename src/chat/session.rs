@@ -3,7 +3,6 @@
 //! bounded outbound queue drained by one writer task, so writes stay in order and one slow
 //! reader can never grow the server's memory without bound.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -19,7 +18,7 @@ use crate::auth::identity::{self, AuthState, Credential};
 use crate::db;
 use crate::db::models::{MessageView, UserView};
 use crate::error::AppError;
-use crate::limits::Buckets;
+use crate::limits::{Buckets, Excesses};
 use crate::live::{LiveEvent, Origin};
 use crate::routes::conversations::{read_marker_target, require_membership};
 use crate::routes::messages::{page_cursor, store_message};
@@ -27,9 +26,6 @@ use crate::startup::AppState;
 
 /// Before authentication a frame may be at most this large.
 pub const UNAUTHENTICATED_FRAME_BYTES: usize = 4096;
-/// This many rate-limited frames within [`EXCESS_WINDOW`] close the socket with 4029.
-const EXCESS_LIMIT: usize = 10;
-const EXCESS_WINDOW: Duration = Duration::from_secs(10);
 
 /// The identity a socket proved.
 #[derive(Debug, Clone)]
@@ -62,7 +58,7 @@ pub struct WsSession {
     last_seen: Instant,
     /// Non-message frames, per socket.
     frames: Buckets<()>,
-    excess: VecDeque<Instant>,
+    excess: Excesses,
     expiry: Option<SpawnHandle>,
     closing: bool,
 }
@@ -101,7 +97,7 @@ impl WsSession {
                 slot,
                 last_seen: Instant::now(),
                 frames,
-                excess: VecDeque::new(),
+                excess: Excesses::new(),
                 expiry: None,
                 closing: false,
             }
@@ -165,16 +161,7 @@ impl WsSession {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let now = Instant::now();
-        self.excess.push_back(now);
-        while self
-            .excess
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > EXCESS_WINDOW)
-        {
-            self.excess.pop_front();
-        }
-        if self.excess.len() >= EXCESS_LIMIT {
+        if self.excess.record() {
             self.close(4029, "rate limit exceeded repeatedly", ctx);
         } else {
             let message = format!("too many frames, retry in {retry_after} s");

@@ -3,6 +3,8 @@
 //! one decides), limits, membership. Every refusal is an ordinary HTTP response with the
 //! JSON error body, never a 101 followed by a close.
 
+use std::time::Instant;
+
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::AggregatedMessage;
@@ -16,7 +18,7 @@ use crate::chat::slots::SlotRefused;
 use crate::config::WsAuthMode;
 use crate::db;
 use crate::error::AppError;
-use crate::limits::Buckets;
+use crate::limits::{Buckets, Excesses};
 use crate::startup::AppState;
 
 /// `GET /ws`: the main socket.
@@ -232,22 +234,40 @@ pub async fn echo(
         state.config.rate_limit_per_sec,
         state.config.rate_limit_burst,
     );
+    let (heartbeat, client_timeout) =
+        (state.config.heartbeat_interval, state.config.client_timeout);
+    let mut shutdown = state.chat.shutdown_signal();
     actix_web::rt::spawn(async move {
         let _slot = slot;
-        let mut excess = 0u32;
+        let mut excesses = Excesses::new();
+        let mut pings = actix_web::rt::time::interval_at(
+            actix_web::rt::time::Instant::now() + heartbeat,
+            heartbeat,
+        );
+        let mut last_seen = Instant::now();
         let closing = loop {
-            let Some(item) = stream.recv().await else {
-                break None;
+            let item = tokio::select! {
+                item = stream.recv() => item,
+                _ = pings.tick() => {
+                    if last_seen.elapsed() > client_timeout {
+                        break Some((4000, "heartbeat timeout"));
+                    }
+                    if session.ping(b"").await.is_err() {
+                        break None;
+                    }
+                    continue;
+                }
+                _ = shutdown.wait_for(|stopping| *stopping) => break Some((1001, "server shutting down")),
             };
+            let Some(item) = item else { break None };
+            last_seen = Instant::now();
             let sent = match item {
                 Ok(AggregatedMessage::Text(text)) => match bucket.take(()) {
-                    Ok(()) => {
-                        excess = 0;
-                        session.text(text).await
+                    Ok(()) => session.text(text).await,
+                    Err(_) if excesses.record() => {
+                        break Some((4029, "rate limit exceeded repeatedly"))
                     }
-                    Err(_) if excess >= 9 => break Some((4029, "rate limit exceeded repeatedly")),
                     Err(retry) => {
-                        excess += 1;
                         let error =
                             ServerFrame::error("rate_limited", format!("retry in {retry} s"), None);
                         session.text(error.encode()).await

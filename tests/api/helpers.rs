@@ -13,7 +13,7 @@ use awc::cookie::Cookie;
 use awc::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use awc::http::Method;
 use palaver::config::Config;
-use palaver::startup::{AppState, Application};
+use palaver::startup::{AppState, Application, ShutdownHandle};
 use serde_json::{json, Value};
 
 pub use crate::raw_http::RawResponse;
@@ -389,6 +389,35 @@ impl TestApp {
         })
         .await
         .expect("the raw request finishes")
+    }
+}
+
+impl TestApp {
+    /// A second server over the same database and secrets, with the handle that stops it
+    /// the way SIGTERM does, for the tests of a graceful shutdown.
+    pub async fn stoppable_instance(&self) -> (TestApp, ShutdownHandle) {
+        let vars = self.vars.clone();
+        let lookup = |name: &str| vars.get(name).cloned();
+        let config = Config::load(&lookup, self.database.workdir.path())
+            .expect("the test configuration is valid");
+        let application = Application::build(config)
+            .await
+            .expect("the application starts");
+        let port = application.port();
+        let state = application.state();
+        let shutdown = application.shutdown_handle();
+        actix_rt::spawn(application.run_until_stopped());
+        let app = TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            state,
+            vars,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+            database: Arc::clone(&self.database),
+        };
+        (app, shutdown)
     }
 }
 
