@@ -79,11 +79,8 @@ pub async fn send(
     content: &str,
     client_msg_id: Option<&str>,
 ) -> Result<Sent, DbError> {
-    if let Some(cmid) = client_msg_id {
-        if let Some(existing) = find_by_client_id(db, sender_id, cmid).await? {
-            return Ok(Sent::Existing(existing));
-        }
-    }
+    // No lookup before the insert: the unique (sender_id, client_msg_id) constraint finds
+    // a repeat, so a first send costs one statement round trip and a repeat two.
     let row = NewMessageRow {
         conversation_id,
         seq: 0,
@@ -134,8 +131,13 @@ pub async fn send(
     drop(conn);
     match (stored, client_msg_id) {
         (Ok(Some(message)), _) => Ok(Sent::Created(message)),
-        (Ok(None), _) => Ok(Sent::NotMember),
-        // A concurrent send with the same client_msg_id won the race: answer with it.
+        // A sender who has left still gets their earlier message back for a retry.
+        (Ok(None), Some(cmid)) => Ok(find_by_client_id(db, sender_id, cmid)
+            .await?
+            .map_or(Sent::NotMember, Sent::Existing)),
+        (Ok(None), None) => Ok(Sent::NotMember),
+        // The sender already sent this client_msg_id (a retry, or a concurrent copy that
+        // won the race): answer with the first message.
         (Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)), Some(cmid)) => {
             match find_by_client_id(db, sender_id, cmid).await? {
                 Some(existing) => Ok(Sent::Existing(existing)),
