@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::messages::*;
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::slots::{SlotGuard, SlotRefused};
-use crate::auth::identity::{self, AuthState, Credential};
+use crate::auth::identity::{self, AuthState, Credential, Identity};
 use crate::db;
 use crate::db::models::{MessageView, UserView};
 use crate::error::AppError;
@@ -300,14 +300,8 @@ impl WsSession {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let proven = match identity::from_token(
-            &self.state.tokens,
-            &self.state.revoked,
-            token,
-            Credential::Bearer,
-        ) {
-            AuthState::Proven(proven) => proven,
-            _ => return self.close(1008, "authentication failed", ctx),
+        let Some(proven) = self.prove(token) else {
+            return self.close(1008, "authentication failed", ctx);
         };
         if claimed.is_some_and(|claimed| claimed != proven.user_id) {
             return self.close(1008, "user_id is not the proven identity", ctx);
@@ -536,24 +530,27 @@ impl WsSession {
         }
     }
 
-    /// `refresh`: a new token for the same user replaces the socket's credential.
-    fn refresh(&mut self, token: &str, reference: Option<String>, ctx: &mut Context<Self>) {
-        let Some(identity) = self.identity.as_mut() else {
-            return;
-        };
-        let proven = match identity::from_token(
+    /// The identity a token proves right now (signature, claims, not revoked), if any.
+    fn prove(&self, token: &str) -> Option<Identity> {
+        match identity::from_token(
             &self.state.tokens,
             &self.state.revoked,
             token,
             Credential::Bearer,
         ) {
-            AuthState::Proven(proven) => proven,
-            _ => {
-                return self.send(
-                    &ServerFrame::error("unauthorized", "invalid token", reference),
-                    ctx,
-                )
-            }
+            AuthState::Proven(proven) => Some(proven),
+            _ => None,
+        }
+    }
+
+    /// `refresh`: a new token for the same user replaces the socket's credential.
+    fn refresh(&mut self, token: &str, reference: Option<String>, ctx: &mut Context<Self>) {
+        let Some(proven) = self.prove(token) else {
+            let invalid = ServerFrame::error("unauthorized", "invalid token", reference);
+            return self.send(&invalid, ctx);
+        };
+        let Some(identity) = self.identity.as_mut() else {
+            return;
         };
         if proven.user_id != identity.user.id {
             return self.send(
