@@ -1,0 +1,218 @@
+//! How a socket proves and keeps its identity: first-message `auth` and `initial`,
+//! the close at token expiry, and `refresh`.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use crate::auth::identity::{self, AuthState, Credential, Identity};
+use crate::chat::messages::*;
+use crate::chat::protocol::ServerFrame;
+use crate::chat::slots::SlotRefused;
+use crate::db;
+
+use super::{SocketIdentity, WsSession};
+
+impl WsSession {
+    /// Finishes authentication: tells the `ChatServer`, sends `ready`, joins a bound
+    /// socket's room, and arms the close at the token's expiry.
+    pub(super) fn authenticated(
+        &mut self,
+        identity: SocketIdentity,
+        last_message_id: Option<i64>,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        self.state.chat.server.do_send(Authenticated {
+            socket: self.id,
+            user_id: identity.user.id,
+            login_session: identity.login_session.clone(),
+        });
+        self.arm_expiry(identity.token_expires_at, ctx);
+        let ready = ServerFrame::Ready {
+            user: identity.user.clone(),
+            session_id: self.id.to_string(),
+            heartbeat_interval_ms: self.state.config.heartbeat_interval.as_millis() as u64,
+            conversation_id: self.bound,
+            reference,
+        };
+        self.identity = Some(identity);
+        self.send(&ready, ctx);
+        if let Some(conversation_id) = self.bound {
+            self.state.chat.server.do_send(Join {
+                socket: self.id,
+                conversation_id,
+                last_message_id,
+                reference: None,
+                silent: true,
+            });
+        }
+    }
+
+    /// Closes the socket with 4001 when its token expires, unless a `refresh` re-arms it.
+    fn arm_expiry(&mut self, expires_at: Option<i64>, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.expiry.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(expires_at) = expires_at {
+            let wait = (expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+            self.expiry = Some(ctx.run_later(Duration::from_secs(wait), |act, ctx| {
+                act.close(4001, "token expired", ctx);
+            }));
+        }
+    }
+
+    /// `initial`: `user_id` must be the identity proven by its token, or by the handshake.
+    pub(super) fn on_initial(
+        &mut self,
+        user_id: i64,
+        conversation_id: Option<i64>,
+        token: Option<String>,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        match token {
+            Some(token) => self.on_auth(&token, Some(user_id), conversation_id, reference, ctx),
+            None => match &self.identity {
+                Some(identity) if identity.user.id == user_id => match conversation_id {
+                    Some(conversation_id) => self.join(conversation_id, reference, ctx),
+                    None => self.send(
+                        &ServerFrame::error("bad_request", "already authenticated", reference),
+                        ctx,
+                    ),
+                },
+                _ => self.close(1008, "user_id is not the proven identity", ctx),
+            },
+        }
+    }
+
+    /// `auth`, or `initial` with a token: proves the identity (or, on an authenticated
+    /// socket, checks it is the same one).
+    pub(super) fn on_auth(
+        &mut self,
+        token: &str,
+        claimed: Option<i64>,
+        conversation_id: Option<i64>,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(proven) = self.prove(token) else {
+            return self.close(1008, "authentication failed", ctx);
+        };
+        if claimed.is_some_and(|claimed| claimed != proven.user_id) {
+            return self.close(1008, "user_id is not the proven identity", ctx);
+        }
+        if let Some(current) = &self.identity {
+            if current.user.id != proven.user_id {
+                return self.close(1008, "another identity on an authenticated socket", ctx);
+            }
+            return match conversation_id {
+                Some(conversation_id) => self.join(conversation_id, reference, ctx),
+                None => self.send(
+                    &ServerFrame::error("bad_request", "already authenticated", reference),
+                    ctx,
+                ),
+            };
+        }
+        let state = self.state.clone();
+        let bound = self.bound;
+        let lookup = async move {
+            let user = db::users::find(&state.db, proven.user_id).await?;
+            let membership = match (bound, &user) {
+                (Some(conversation_id), Some(user)) => Some(
+                    db::conversations::membership(&state.db, conversation_id, user.id)
+                        .await?
+                        .is_some(),
+                ),
+                _ => None,
+            };
+            let last_id = match bound {
+                Some(conversation_id) if membership == Some(true) => {
+                    db::messages::last_id(&state.db, conversation_id).await?
+                }
+                _ => None,
+            };
+            Ok::<_, db::DbError>((user, membership, last_id))
+        };
+        ctx.wait(lookup.into_actor(self).map(move |result, act, ctx| {
+            let (user, membership, last_id) = match result {
+                Ok(found) => found,
+                Err(e) => {
+                    log::warn!("socket authentication failed on the database: {e}");
+                    return act.close(1011, "database unavailable", ctx);
+                }
+            };
+            let Some(user) = user else {
+                return act.close(1008, "authentication failed", ctx);
+            };
+            if let Err(SlotRefused::UserFull | SlotRefused::ServerFull) = act.slot.assign(user.id) {
+                return act.close(1013, "too many sockets for this user", ctx);
+            }
+            if membership == Some(false) {
+                return act.close(4003, "not a member of this conversation", ctx);
+            }
+            let identity = SocketIdentity {
+                user: user.into(),
+                login_session: proven.session_id,
+                token_expires_at: Some(proven.expires_at),
+            };
+            act.authenticated(identity, last_id, reference.clone(), ctx);
+            if let Some(conversation_id) = conversation_id {
+                act.join(conversation_id, reference, ctx);
+            }
+        }));
+    }
+
+    /// The identity a token proves right now (signature, claims, not revoked), if any.
+    fn prove(&self, token: &str) -> Option<Identity> {
+        match identity::from_token(
+            &self.state.tokens,
+            &self.state.revoked,
+            token,
+            Credential::Bearer,
+        ) {
+            AuthState::Proven(proven) => Some(proven),
+            _ => None,
+        }
+    }
+
+    /// `refresh`: a new token for the same user replaces the socket's credential.
+    pub(super) fn refresh(
+        &mut self,
+        token: &str,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(proven) = self.prove(token) else {
+            let invalid = ServerFrame::error("unauthorized", "invalid token", reference);
+            return self.send(&invalid, ctx);
+        };
+        let Some(identity) = self.identity.as_mut() else {
+            return;
+        };
+        if proven.user_id != identity.user.id {
+            return self.send(
+                &ServerFrame::error("forbidden", "a token of another user", reference),
+                ctx,
+            );
+        }
+        identity.login_session = proven.session_id.clone();
+        identity.token_expires_at = Some(proven.expires_at);
+        self.state.chat.server.do_send(Authenticated {
+            socket: self.id,
+            user_id: proven.user_id,
+            login_session: proven.session_id,
+        });
+        self.arm_expiry(Some(proven.expires_at), ctx);
+        let expires_at = chrono::DateTime::from_timestamp(proven.expires_at, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        self.send(
+            &ServerFrame::Refreshed {
+                expires_at,
+                reference,
+            },
+            ctx,
+        );
+    }
+}
