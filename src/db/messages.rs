@@ -205,14 +205,13 @@ pub async fn page(
                     .load(c)
                     .await
             }
-            Cursor::Before(before) => {
+            // The newest page is the page before any id.
+            Cursor::Before(_) | Cursor::Latest => {
+                let before = match cursor {
+                    Cursor::Before(before) => before,
+                    _ => i64::MAX,
+                };
                 page.filter(messages::id.lt(before))
-                    .order(messages::id.desc())
-                    .load(c)
-                    .await
-            }
-            Cursor::Latest => {
-                page.filter(messages::id.lt(i64::MAX))
                     .order(messages::id.desc())
                     .load(c)
                     .await

@@ -106,6 +106,37 @@ fn validate_client_msg_id(raw: Option<&str>) -> Result<(), AppError> {
     }
 }
 
+/// Refuses an invalid request about a conversation, as 404 when the caller is not a member:
+/// a conversation the caller is not in does not exist for them, so 404 comes before 400.
+async fn refuse_invalid(
+    db: &Db,
+    conversation_id: i64,
+    user_id: i64,
+    invalid: AppError,
+) -> AppError {
+    match require_membership(db, conversation_id, user_id).await {
+        Ok(_) => invalid,
+        Err(not_member) => not_member,
+    }
+}
+
+/// The page of history `requested` (already parsed, or why not) for a member; shared by
+/// `GET /api/messages` and the socket's `history`.
+pub async fn member_page(
+    db: &Db,
+    conversation_id: i64,
+    user_id: i64,
+    requested: Result<(Cursor, i64), AppError>,
+) -> Result<(Vec<Message>, bool), AppError> {
+    let (cursor, limit) = match requested {
+        Ok(page) => page,
+        Err(invalid) => return Err(refuse_invalid(db, conversation_id, user_id, invalid).await),
+    };
+    db::messages::page(db, conversation_id, user_id, cursor, limit)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("conversation {conversation_id} not found")))
+}
+
 /// Stores a message from `sender_id` and publishes it; `true` when it is new. Shared by HTTP and the sockets so
 /// both refuse, number and deliver alike: 404 not a member, 400 bad content.
 pub async fn store_message(
@@ -116,17 +147,15 @@ pub async fn store_message(
     client_msg_id: Option<&str>,
     origin: Option<Origin>,
 ) -> Result<(Message, bool), AppError> {
-    let content = match Content::parse(content, state.config.max_content_chars) {
+    let checked = Content::parse(content, state.config.max_content_chars)
+        .map_err(|e| AppError::BadRequest(e.to_string()))
+        .and_then(|content| validate_client_msg_id(client_msg_id).map(|()| content));
+    let content = match checked {
         Ok(content) => content,
         Err(invalid) => {
-            require_membership(&state.db, conversation_id, sender_id).await?;
-            return Err(AppError::BadRequest(invalid.to_string()));
+            return Err(refuse_invalid(&state.db, conversation_id, sender_id, invalid).await)
         }
     };
-    if let Err(e) = validate_client_msg_id(client_msg_id) {
-        require_membership(&state.db, conversation_id, sender_id).await?;
-        return Err(e);
-    }
     let _in_order = state.conversation_locks.lock(conversation_id).await;
     let started = Instant::now();
     let sent = db::messages::send(
@@ -218,20 +247,7 @@ pub async fn list_messages(
             limit,
         )
     })();
-    let (cursor, limit) = match page {
-        Ok(page) => page,
-        Err(invalid) => {
-            // A conversation the caller is not in does not exist for them: 404 before 400.
-            require_membership(&state.db, conversation_id, user_id).await?;
-            return Err(invalid);
-        }
-    };
-    let (messages, has_more) =
-        db::messages::page(&state.db, conversation_id, user_id, cursor, limit)
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("conversation {conversation_id} not found"))
-            })?;
+    let (messages, has_more) = member_page(&state.db, conversation_id, user_id, page).await?;
     Ok(HttpResponse::Ok().json(MessagesResponse {
         messages: messages.into_iter().map(MessageView::from).collect(),
         has_more,

@@ -8,7 +8,6 @@ use actix::prelude::*;
 use crate::auth::identity::{self, AuthState, Credential, Identity};
 use crate::chat::messages::*;
 use crate::chat::protocol::ServerFrame;
-use crate::chat::slots::SlotRefused;
 use crate::db;
 
 use super::{SocketIdentity, WsSession};
@@ -145,7 +144,7 @@ impl WsSession {
             let Some(user) = user else {
                 return act.close(1008, "authentication failed", ctx);
             };
-            if let Err(SlotRefused::UserFull | SlotRefused::ServerFull) = act.slot.assign(user.id) {
+            if act.slot.assign(user.id).is_err() {
                 return act.close(1013, "too many sockets for this user", ctx);
             }
             if membership == Some(false) {

@@ -10,7 +10,7 @@ use crate::db::models::MessageView;
 use crate::error::AppError;
 use crate::live::{LiveEvent, Origin};
 use crate::routes::conversations::{read_marker_target, require_membership};
-use crate::routes::messages::{page_cursor, store_message};
+use crate::routes::messages::{member_page, page_cursor, store_message};
 
 use super::WsSession;
 
@@ -148,18 +148,8 @@ impl WsSession {
                 reference,
             } => {
                 let fetch = async move {
-                    let not_found =
-                        || AppError::NotFound(format!("conversation {conversation_id} not found"));
-                    let (cursor, limit) = match page_cursor(before, after, limit) {
-                        Ok(page) => page,
-                        Err(invalid) => {
-                            require_membership(&state.db, conversation_id, user_id).await?;
-                            return Err(invalid);
-                        }
-                    };
-                    db::messages::page(&state.db, conversation_id, user_id, cursor, limit)
-                        .await?
-                        .ok_or_else(not_found)
+                    let requested = page_cursor(before, after, limit);
+                    member_page(&state.db, conversation_id, user_id, requested).await
                 };
                 ctx.wait(
                     fetch
