@@ -2,19 +2,23 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Tokens;
 use crate::config::Config;
 use crate::db;
 use crate::domain::Username;
 use crate::middleware::session::SESSION_TTL_DAYS;
-use crate::startup::{AppState, Application};
+use crate::startup::Application;
 
+/// The command line.
 #[derive(Parser)]
 #[command(name = "palaver", version, about = "A real-time chat server")]
 pub struct Cli {
+    /// What to do; `serve` when none is given.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The commands.
 #[derive(Subcommand)]
 pub enum Command {
     /// Run migrations, then serve (the default).
@@ -43,21 +47,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Token { user } => {
             db::run_migrations(&config.database_url).await?;
-            let state = AppState::new(config).await?;
+            // Only storage and the signing key: no chat actor, no cluster bus.
+            let db = db::Db::connect(&config.database_url, 1)?;
+            let tokens = Tokens::new(&config);
             let username = Username::parse(&user).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = db::users::find_by_username(&state.db, username.as_str())
+            let user = db::users::find_by_username(&db, username.as_str())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user named {}", username.as_str()))?;
-            let session = db::sessions::create(
-                &state.db,
-                user.id,
-                chrono::TimeDelta::days(SESSION_TTL_DAYS),
-            )
-            .await?;
-            let (token, _) =
-                state
-                    .tokens
-                    .issue(user.id, &session.id, session.expires_at.and_utc())?;
+            let session =
+                db::sessions::create(&db, user.id, chrono::TimeDelta::days(SESSION_TTL_DAYS))
+                    .await?;
+            let (token, _) = tokens.issue(user.id, &session.id, session.expires_at.and_utc())?;
             println!("{token}");
         }
     }

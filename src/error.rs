@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::db::DbError;
+use crate::domain::InvalidField;
 
 /// Every failure a handler can report, named by the status it becomes.
 #[derive(Debug, thiserror::Error)]
@@ -71,15 +72,42 @@ impl AppError {
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
+        AppError::from_db(e, "querying the database")
+    }
+}
+
+impl From<InvalidField> for AppError {
+    fn from(e: InvalidField) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}
+
+impl AppError {
+    /// A storage failure while `doing` something: unreachable is `503` (logged once here
+    /// as a warning), anything else a `500` whose cause keeps what was being done.
+    fn from_db(e: DbError, doing: &'static str) -> AppError {
         match e {
             DbError::Unavailable(cause) => {
-                log::warn!("database unavailable: {cause}");
+                log::warn!("database unavailable while {doing}: {cause}");
                 AppError::Unavailable
             }
             DbError::Query(cause) => {
-                AppError::Internal(anyhow::Error::new(cause).context("database query failed"))
+                AppError::Internal(anyhow::Error::new(cause).context(format!("{doing} failed")))
             }
         }
+    }
+}
+
+/// `.context("what was being done")` on a storage result, as `anyhow` has it for any
+/// error: the cause of a 500 then says which step failed.
+pub trait DbContext<T> {
+    /// Turns a [`DbError`] into an [`AppError`] that names the step.
+    fn context(self, doing: &'static str) -> Result<T, AppError>;
+}
+
+impl<T> DbContext<T> for Result<T, DbError> {
+    fn context(self, doing: &'static str) -> Result<T, AppError> {
+        self.map_err(|e| AppError::from_db(e, doing))
     }
 }
 

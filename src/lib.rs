@@ -31,4 +31,6 @@ pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;
+pub mod service;
 pub mod startup;
+pub mod state;

@@ -2,42 +2,57 @@
 //! committed change; the chat server subscribes and turns them into socket frames, so a
 //! message sent over HTTP reaches sockets exactly like one sent over a socket.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, OwnedMutexGuard};
+use tokio::sync::broadcast;
 
 use crate::db::models::MessageView;
 
 /// The socket a change came from, so its reply (`ack`) goes to it and copies do not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
+    /// The socket's id within this process.
     pub socket: u64,
+    /// The `ref` of the frame, echoed in the `ack`.
     pub reference: Option<String>,
 }
 
 /// A committed change that open sockets must hear about.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum LiveEvent {
+    /// A new message: `message` to the room, `ack` to the socket it came from.
     MessageCreated {
+        /// The committed message.
         message: MessageView,
+        /// The sending socket, when it came over one.
         origin: Option<Origin>,
     },
+    /// `message_edited` to the room.
     MessageEdited(MessageView),
+    /// `message_deleted` to the room.
     MessageDeleted(MessageView),
+    /// `member_added` to the room and the user's `/ws` sockets.
     MemberAdded {
+        /// The conversation.
         conversation_id: i64,
+        /// The new member.
         user_id: i64,
     },
+    /// `member_removed`; the user's sockets leave the room (bound ones close 4003).
     MemberRemoved {
+        /// The conversation.
         conversation_id: i64,
+        /// The former member.
         user_id: i64,
     },
+    /// `read` to the room, except the socket that sent it.
     Read {
+        /// The conversation.
         conversation_id: i64,
+        /// The reader.
         user_id: i64,
+        /// Where the marker now stands.
         message_id: i64,
+        /// The socket that moved it, which gets no copy.
         origin: Option<u64>,
     },
     /// A login session was revoked: its sockets close 4001.
@@ -84,6 +99,7 @@ pub struct Live {
 }
 
 impl Live {
+    /// A channel with room for bursts; a receiver that falls further behind is told so.
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(65536);
         Live { sender }
@@ -107,6 +123,7 @@ impl Live {
         });
     }
 
+    /// Publishes a logout: the session's sockets close 4001, here and on every node.
     pub fn session_revoked(&self, session_id: String) {
         self.publish(LiveEvent::SessionRevoked(session_id));
     }
@@ -115,25 +132,5 @@ impl Live {
 impl Default for Live {
     fn default() -> Self {
         Live::new()
-    }
-}
-
-/// One lock per conversation, held from a message's insert until it is published, so
-/// events reach the chat server in commit order and every socket sees ids ascending.
-#[derive(Default)]
-pub struct ConversationLocks {
-    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl ConversationLocks {
-    pub async fn lock(&self, conversation_id: i64) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-            if locks.len() > 10_000 {
-                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-            }
-            Arc::clone(locks.entry(conversation_id).or_default())
-        };
-        lock.lock_owned().await
     }
 }

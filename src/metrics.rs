@@ -45,6 +45,11 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// Counts message frames delivered to sockets.
+    pub fn messages_delivered(&self, frames: u64) {
+        self.messages_out.fetch_add(frames, Ordering::Relaxed);
+    }
+
     /// Records one message stored in `elapsed`.
     pub fn message_persisted(&self, elapsed: Duration) {
         self.messages_in.fetch_add(1, Ordering::Relaxed);

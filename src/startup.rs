@@ -12,65 +12,70 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::auth::{RevokedSessions, Tokens};
-use crate::chat::Chat;
+use crate::chat::{Chat, ChatParts};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::limits::{LoginLimiter, SendLimiter};
-use crate::live::{ConversationLocks, Live};
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::middleware::{
     self, AuthContext, AuthGate, Chain, CorsLayer, ErrorNormaliser, RequestLog, SecurityHeaders,
 };
 use crate::routes;
+use crate::service::Service;
+use crate::state::AppState;
 
-/// Everything a request may need, shared by all workers.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
-    pub tokens: Tokens,
-    pub revoked: RevokedSessions,
-    pub login_limiter: LoginLimiter,
-    pub send_limiter: SendLimiter,
-    pub metrics: Arc<Metrics>,
-    /// Committed changes for the live side.
-    pub live: Live,
-    /// Keeps each conversation's inserts and publishes in commit order.
-    pub conversation_locks: ConversationLocks,
-    /// The `ChatServer` and the socket slots.
-    pub chat: Chat,
-    pub started: Instant,
-}
-
-impl AppState {
-    /// Opens the pools and loads the revoked sessions; migrations must have run.
-    pub async fn new(config: Config) -> anyhow::Result<AppState> {
-        let db = Db::connect(&config.database_url, config.database_pool_size)?;
-        let revoked = db::sessions::revoked_unexpired(&db, db::models::now())
+/// Opens the pools, loads the revoked sessions, starts the live side and joins the
+/// cluster bus; migrations must have run.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let config = Arc::new(config);
+    let db = Db::connect(&config.database_url, config.database_pool_size)?;
+    let revoked = db::sessions::revoked_unexpired(&db, db::models::now())
+        .await
+        .context("cannot load revoked sessions")?;
+    let revoked = RevokedSessions::from_ids(revoked);
+    let metrics = Arc::new(Metrics::default());
+    let live = Live::new();
+    let service = Arc::new(Service::new(
+        db.clone(),
+        live.clone(),
+        Arc::clone(&metrics),
+        config.max_content_chars,
+    ));
+    let tokens = Arc::new(Tokens::new(&config));
+    let send_limiter = Arc::new(SendLimiter::new(
+        config.rate_limit_per_sec,
+        config.rate_limit_burst,
+    ));
+    let chat = Arc::new(Chat::start(
+        ChatParts {
+            config: Arc::clone(&config),
+            service: Arc::clone(&service),
+            tokens: Arc::clone(&tokens),
+            revoked: revoked.clone(),
+            send_limiter: Arc::clone(&send_limiter),
+            metrics: Arc::clone(&metrics),
+        },
+        &live,
+    ));
+    if let Some(redis_url) = &config.redis_url {
+        crate::cluster::join(&config, redis_url, &live, &revoked)
             .await
-            .context("cannot load revoked sessions")?;
-        let metrics = Arc::new(Metrics::default());
-        let live = Live::new();
-        let chat = Chat::start(&config, &live, Arc::clone(&metrics));
-        let revoked = RevokedSessions::from_ids(revoked);
-        if let Some(redis_url) = &config.redis_url {
-            crate::cluster::join(&config, redis_url, &live, &revoked)
-                .await
-                .context("cannot join the cluster bus (REDIS_URL)")?;
-        }
-        Ok(AppState {
-            tokens: Tokens::new(&config),
-            revoked,
-            login_limiter: LoginLimiter::new(config.login_attempts_per_min),
-            send_limiter: SendLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst),
-            metrics,
-            live,
-            conversation_locks: ConversationLocks::default(),
-            chat,
-            started: Instant::now(),
-            config: Arc::new(config),
-            db,
-        })
+            .context("cannot join the cluster bus (REDIS_URL)")?;
     }
+    Ok(AppState {
+        login_limiter: LoginLimiter::new(config.login_attempts_per_min),
+        config,
+        db,
+        service,
+        tokens,
+        revoked,
+        send_limiter,
+        metrics,
+        live,
+        chat,
+        started: Instant::now(),
+    })
 }
 
 /// The application: the middleware chain in its fixed order, then the routes.
@@ -116,6 +121,7 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
+    /// Shuts down as SIGTERM does, and returns when the workers have stopped.
     pub async fn shutdown(&self) {
         log::info!("shutting down: closing sockets, finishing requests in flight");
         self.state.chat.shut_down();
@@ -131,7 +137,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
         let shutdown_secs = config.shutdown_timeout.as_secs();
-        let state = web::Data::new(AppState::new(config).await?);
+        let state = web::Data::new(build_state(config).await?);
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()))
             .listen(listener)?

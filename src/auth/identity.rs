@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jwt::{TokenError, Tokens};
 use super::revocation::RevokedSessions;
+use crate::domain::UserId;
 use crate::error::AppError;
 
 /// Name of the session cookie.
@@ -19,14 +20,17 @@ pub const COOKIE_LOGIN_KEY: &str = "login";
 /// Which credential proved the identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
+    /// A JWT: `Authorization: Bearer`, the `bearer.` subprotocol, `?token=`, or a frame.
     Bearer,
+    /// The `palaver_session` cookie.
     Cookie,
 }
 
 /// A caller whose credential checked out: a live session of an existing user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub user_id: i64,
+    /// Who.
+    pub user_id: UserId,
     /// The `sessions` row the credential names; logout revokes it.
     pub session_id: String,
     pub credential: Credential,
@@ -49,8 +53,11 @@ pub enum AuthState {
 /// with a cookie costs no query.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CookieLogin {
+    /// The login session.
     pub sid: String,
+    /// Its user.
     pub uid: i64,
+    /// Its end, in Unix seconds.
     pub exp: i64,
 }
 
@@ -79,12 +86,15 @@ pub fn from_cookie(login: Option<CookieLogin>, revoked: &RevokedSessions, now: i
         None => AuthState::Invalid("invalid_cookie"),
         Some(l) if l.exp <= now => AuthState::Invalid("expired_session"),
         Some(l) if revoked.contains(&l.sid) => AuthState::Invalid("revoked_session"),
-        Some(l) => AuthState::Proven(Identity {
-            user_id: l.uid,
-            session_id: l.sid,
-            credential: Credential::Cookie,
-            expires_at: l.exp,
-        }),
+        Some(l) => match UserId::new(l.uid) {
+            None => AuthState::Invalid("invalid_cookie"),
+            Some(user_id) => AuthState::Proven(Identity {
+                user_id,
+                session_id: l.sid,
+                credential: Credential::Cookie,
+                expires_at: l.exp,
+            }),
+        },
     }
 }
 
@@ -98,6 +108,13 @@ pub fn auth_state(req: &HttpRequest) -> AuthState {
 
 /// Extractor for handlers of protected routes: the caller's proven identity, or `401`.
 pub struct AuthUser(pub Identity);
+
+impl AuthUser {
+    /// The caller.
+    pub fn user_id(&self) -> UserId {
+        self.0.user_id
+    }
+}
 
 impl FromRequest for AuthUser {
     type Error = AppError;

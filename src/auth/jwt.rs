@@ -6,6 +6,7 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::domain::UserId;
 
 /// Clock leeway when checking `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 5;
@@ -25,7 +26,9 @@ struct Claims {
 /// What a valid token proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
-    pub user_id: i64,
+    /// `sub`.
+    pub user_id: UserId,
+    /// `sid`: the login session.
     pub session_id: String,
     /// `exp`, in Unix seconds.
     pub expires_at: i64,
@@ -112,8 +115,8 @@ impl Tokens {
                 }
             })?;
         let claims = data.claims;
-        let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        if user_id <= 0 || claims.sid.is_empty() {
+        let user_id = UserId::parse("sub", &claims.sub).map_err(|_| TokenError::Invalid)?;
+        if claims.sid.is_empty() {
             return Err(TokenError::Invalid);
         }
         // A token cannot have been issued in the future (beyond the clock leeway).

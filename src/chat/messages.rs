@@ -4,6 +4,7 @@
 use actix::prelude::*;
 use bytestring::ByteString;
 
+use super::close::Close;
 use crate::live::LiveEvent;
 
 /// A socket's id, unique within the process.
@@ -18,7 +19,9 @@ pub struct Push(pub ByteString);
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct CloseSocket {
-    pub code: u16,
+    /// Why.
+    pub code: Close,
+    /// The close frame's description.
     pub reason: &'static str,
 }
 
@@ -26,8 +29,11 @@ pub struct CloseSocket {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Connect {
+    /// The new socket.
     pub socket: SocketId,
+    /// Where its frames go.
     pub push: Recipient<Push>,
+    /// How the server ends it.
     pub close: Recipient<CloseSocket>,
     /// The conversation a `/ws/conversations/{id}` socket is bound to.
     pub bound: Option<i64>,
@@ -38,8 +44,11 @@ pub struct Connect {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Authenticated {
+    /// The socket.
     pub socket: SocketId,
+    /// Its proven user.
     pub user_id: i64,
+    /// The login session whose logout closes it.
     pub login_session: String,
 }
 
@@ -47,6 +56,7 @@ pub struct Authenticated {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Disconnect {
+    /// The socket that ended.
     pub socket: SocketId,
 }
 
@@ -54,9 +64,13 @@ pub struct Disconnect {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Join {
+    /// The joining socket.
     pub socket: SocketId,
+    /// The room.
     pub conversation_id: i64,
+    /// The newest message id, for `joined`.
     pub last_message_id: Option<i64>,
+    /// The `ref` of the `join` frame.
     pub reference: Option<String>,
     /// A bound socket joins at `ready`, which stands for `joined`.
     pub silent: bool,
@@ -66,8 +80,11 @@ pub struct Join {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Leave {
+    /// The leaving socket.
     pub socket: SocketId,
+    /// The room.
     pub conversation_id: i64,
+    /// The `ref` of the `leave` frame.
     pub reference: Option<String>,
 }
 
@@ -75,8 +92,11 @@ pub struct Leave {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Typing {
+    /// The typist's socket.
     pub socket: SocketId,
+    /// The room.
     pub conversation_id: i64,
+    /// The `ref` of the `typing` frame, for an `error`.
     pub reference: Option<String>,
 }
 
@@ -90,16 +110,16 @@ pub struct Live(pub LiveEvent);
 #[rtype(result = "()")]
 pub struct Shutdown;
 
-/// Counters for `/ws/stats`.
+/// The routing counters for `/ws/stats`.
 #[derive(Message)]
 #[rtype(result = "Stats")]
 pub struct GetStats;
 
-/// What `/ws/stats` reports.
+/// What the `ChatServer` counts; socket counts come from the slots.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Stats {
-    pub connections: usize,
-    pub authenticated: usize,
+    /// Conversations with at least one joined socket.
     pub rooms: usize,
+    /// Messages routed since start.
     pub messages_routed: u64,
 }

@@ -3,14 +3,21 @@
 //! [`server::ChatServer`] actor knows every socket and room and routes events between
 //! them. The handshake (`routes/ws.rs`) authenticates before a socket is accepted;
 //! committed changes from HTTP and sockets alike reach the `ChatServer` through
-//! [`Live`](crate::live::Live), in commit order.
+//! [`Live`], in commit order.
 //!
+//! - [`close`]: the close codes.
 //! - [`protocol`]: the frames, as types (and the JSON Schema made from them).
 //! - [`messages`]: what the actors tell each other.
-//! - [`slots`]: per-user and total socket limits, taken before a socket is accepted.
+//! - [`rooms`]: who is where, as plain bookkeeping.
+//! - [`server`]: the `ChatServer` actor, which routes.
+//! - [`session`]: the `WsSession` actor, which turns frames into service calls.
+//! - [`slots`]: per-user and total socket limits, taken before a socket is accepted, and
+//!   the one count of open sockets.
 
+pub mod close;
 pub mod messages;
 pub mod protocol;
+pub mod rooms;
 pub mod server;
 pub mod session;
 pub mod slots;
@@ -21,27 +28,59 @@ use std::sync::Arc;
 use actix::{Actor, Addr};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::auth::{RevokedSessions, Tokens};
 use crate::config::Config;
+use crate::limits::SendLimiter;
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::service::Service;
 use server::ChatServer;
 use slots::Slots;
 
-/// What the handshake and the sessions share: the `ChatServer`, the socket slots, and
-/// whether the process is shutting down.
+/// What the handshake and every socket share: the rules, the credentials check, the
+/// limits, the `ChatServer`, and whether the process is shutting down. One `Arc` of it per
+/// socket.
 pub struct Chat {
+    /// The configuration, parsed once.
+    pub config: Arc<Config>,
+    /// The rules sockets share with HTTP.
+    pub service: Arc<Service>,
+    /// Checks the tokens of `auth`, `initial` and `refresh`.
+    pub tokens: Arc<Tokens>,
+    /// Logged-out sessions, checked with every token.
+    pub revoked: RevokedSessions,
+    /// Message sends per user, shared with `POST /api/messages`.
+    pub send_limiter: Arc<SendLimiter>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The router of this process.
     pub server: Addr<ChatServer>,
+    /// Socket limits, and the count of open sockets.
     pub slots: Slots,
-    shutting_down: Arc<AtomicBool>,
-    /// Tells sockets outside the `ChatServer` (the echo socket) that the process is stopping.
-    shutdown_signal: tokio::sync::watch::Sender<bool>,
+    shutting_down: AtomicBool,
     next_socket: AtomicU64,
+}
+
+/// The parts a [`Chat`] is made of that the rest of the application shares with it.
+pub struct ChatParts {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The shared rules.
+    pub service: Arc<Service>,
+    /// Token checks.
+    pub tokens: Arc<Tokens>,
+    /// Revoked sessions.
+    pub revoked: RevokedSessions,
+    /// The per-user send bucket.
+    pub send_limiter: Arc<SendLimiter>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Chat {
     /// Starts the `ChatServer` and feeds it every event published on `live`.
-    pub fn start(config: &Config, live: &Live, metrics: Arc<Metrics>) -> Chat {
-        let server = ChatServer::new(metrics).start();
+    pub fn start(parts: ChatParts, live: &Live) -> Chat {
+        let server = ChatServer::new(Arc::clone(&parts.metrics)).start();
         let mut events = live.subscribe();
         let forward_to = server.clone();
         actix::spawn(async move {
@@ -55,11 +94,20 @@ impl Chat {
                 }
             }
         });
+        let slots = Slots::new(
+            parts.config.max_sockets_per_user,
+            parts.config.max_connections,
+        );
         Chat {
+            config: parts.config,
+            service: parts.service,
+            tokens: parts.tokens,
+            revoked: parts.revoked,
+            send_limiter: parts.send_limiter,
+            metrics: parts.metrics,
             server,
-            slots: Slots::new(config.max_sockets_per_user, config.max_connections),
-            shutting_down: Arc::new(AtomicBool::new(false)),
-            shutdown_signal: tokio::sync::watch::Sender::new(false),
+            slots,
+            shutting_down: AtomicBool::new(false),
             next_socket: AtomicU64::new(1),
         }
     }
@@ -69,11 +117,7 @@ impl Chat {
         self.next_socket.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Changes to `true` when the process starts shutting down.
-    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.shutdown_signal.subscribe()
-    }
-
+    /// Whether new handshakes are refused because the process is stopping.
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
     }
@@ -81,7 +125,6 @@ impl Chat {
     /// Refuses new handshakes from now on and closes every socket with 1001.
     pub fn shut_down(&self) {
         self.shutting_down.store(true, Ordering::Relaxed);
-        self.shutdown_signal.send_replace(true);
         self.server.do_send(messages::Shutdown);
     }
 }

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::{MessageView, UserView};
+use crate::domain::{ConversationId, MessageId, UserId};
 
 /// The subprotocol palaver speaks.
 pub const SUBPROTOCOL: &str = "palaver.v1";
@@ -22,46 +23,46 @@ pub enum ClientFrame {
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
-    /// The seeds' first message: `user_id` is a claim, checked against a proven identity.
+    /// The first message of clients that name their user: `user_id` is a claim, checked against a proven identity.
     Initial {
-        user_id: i64,
-        conversation_id: Option<i64>,
+        user_id: UserId,
+        conversation_id: Option<ConversationId>,
         token: Option<String>,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     Join {
-        conversation_id: i64,
+        conversation_id: ConversationId,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     Leave {
-        conversation_id: i64,
+        conversation_id: ConversationId,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     Message {
-        conversation_id: i64,
+        conversation_id: ConversationId,
         content: String,
         client_msg_id: Option<String>,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     Typing {
-        conversation_id: i64,
+        conversation_id: ConversationId,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     Read {
-        conversation_id: i64,
-        message_id: i64,
+        conversation_id: ConversationId,
+        message_id: MessageId,
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     History {
-        conversation_id: i64,
-        before: Option<i64>,
-        after: Option<i64>,
+        conversation_id: ConversationId,
+        before: Option<MessageId>,
+        after: Option<MessageId>,
         limit: Option<i64>,
         #[serde(rename = "ref")]
         reference: Option<String>,
@@ -78,43 +79,19 @@ pub enum ClientFrame {
 }
 
 impl ClientFrame {
-    /// The ids in the frame, which must all be positive.
-    pub fn ids(&self) -> Vec<i64> {
+    /// The frame's `ref`, echoed in the reply.
+    pub fn reference(&self) -> Option<&String> {
         match self {
-            ClientFrame::Initial {
-                user_id,
-                conversation_id,
-                ..
-            } => std::iter::once(*user_id).chain(*conversation_id).collect(),
-            ClientFrame::Join {
-                conversation_id, ..
-            }
-            | ClientFrame::Leave {
-                conversation_id, ..
-            }
-            | ClientFrame::Message {
-                conversation_id, ..
-            }
-            | ClientFrame::Typing {
-                conversation_id, ..
-            } => vec![*conversation_id],
-            ClientFrame::Read {
-                conversation_id,
-                message_id,
-                ..
-            } => vec![*conversation_id, *message_id],
-            ClientFrame::History {
-                conversation_id,
-                before,
-                after,
-                ..
-            } => std::iter::once(*conversation_id)
-                .chain(*before)
-                .chain(*after)
-                .collect(),
-            ClientFrame::Auth { .. } | ClientFrame::Refresh { .. } | ClientFrame::Ping { .. } => {
-                Vec::new()
-            }
+            ClientFrame::Auth { reference, .. }
+            | ClientFrame::Initial { reference, .. }
+            | ClientFrame::Join { reference, .. }
+            | ClientFrame::Leave { reference, .. }
+            | ClientFrame::Message { reference, .. }
+            | ClientFrame::Typing { reference, .. }
+            | ClientFrame::Read { reference, .. }
+            | ClientFrame::History { reference, .. }
+            | ClientFrame::Refresh { reference, .. }
+            | ClientFrame::Ping { reference } => reference.as_ref(),
         }
     }
 }
@@ -236,7 +213,9 @@ impl ServerFrame {
 /// Why a client frame was refused before it did anything.
 #[derive(Debug)]
 pub struct Malformed {
+    /// The frame's `ref`, when one could be read.
     pub reference: Option<String>,
+    /// What is wrong, naming the field.
     pub message: String,
 }
 
@@ -251,24 +230,17 @@ pub fn parse(text: &str) -> Result<ClientFrame, Malformed> {
         .get("ref")
         .and_then(|r| r.as_str())
         .map(str::to_string);
-    let frame: ClientFrame = serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         Malformed {
-            reference: reference.clone(),
+            reference,
             message: if path == "." {
                 e.into_inner().to_string()
             } else {
                 format!("{path}: {}", e.into_inner())
             },
         }
-    })?;
-    if frame.ids().iter().any(|id| *id <= 0) {
-        return Err(Malformed {
-            reference,
-            message: "ids must be positive integers".into(),
-        });
-    }
-    Ok(frame)
+    })
 }
 
 /// The JSON Schema of every client and server frame.
@@ -289,7 +261,7 @@ mod tests {
     fn frames_parse_with_their_ref() {
         let frame = parse(r#"{"type":"join","conversation_id":3,"ref":"r1"}"#).unwrap();
         assert!(
-            matches!(frame, ClientFrame::Join { conversation_id: 3, reference: Some(ref r) } if r == "r1")
+            matches!(frame, ClientFrame::Join { conversation_id, reference: Some(ref r) } if conversation_id.get() == 3 && r == "r1")
         );
     }
 

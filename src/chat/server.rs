@@ -1,48 +1,45 @@
-//! The `ChatServer` actor: one per process. It knows every socket, every room (a
-//! conversation with at least one joined socket) and who is online where, and routes
-//! events to sockets. It never touches the database and never waits on I/O: sockets check
-//! membership before they join, and committed changes arrive as [`Live`] events.
+//! The `ChatServer` actor: one per process. It routes events to sockets and never touches
+//! the database or waits on I/O: sockets check membership (through the service layer)
+//! before they join, committed changes arrive as [`Live`] events, and who is where is kept
+//! in [`Rooms`].
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 use bytestring::ByteString;
 
+use super::close::Close;
 use super::messages::*;
 use super::protocol::{Presence, ServerFrame};
+use super::rooms::{PresenceChange, Rooms};
 use crate::live::LiveEvent;
 use crate::metrics::Metrics;
 
 /// How often sockets that died without a clean disconnect are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How to reach one socket's actor.
 struct Socket {
     push: Recipient<Push>,
     close: Recipient<CloseSocket>,
-    user_id: Option<i64>,
-    login_session: Option<String>,
-    bound: Option<i64>,
-    rooms: HashSet<i64>,
 }
 
 /// Routes messages, presence and membership changes between sockets.
 pub struct ChatServer {
     sockets: HashMap<SocketId, Socket>,
-    rooms: HashMap<i64, HashSet<SocketId>>,
-    by_user: HashMap<i64, HashSet<SocketId>>,
+    rooms: Rooms,
     messages_routed: u64,
     metrics: Arc<Metrics>,
 }
 
 impl ChatServer {
+    /// A server with no sockets yet.
     pub fn new(metrics: Arc<Metrics>) -> Self {
         ChatServer {
             sockets: HashMap::new(),
-            rooms: HashMap::new(),
-            by_user: HashMap::new(),
+            rooms: Rooms::default(),
             messages_routed: 0,
             metrics,
         }
@@ -54,151 +51,56 @@ impl ChatServer {
         }
     }
 
-    /// Sends `frame` to every socket in the room but `except`.
-    fn to_room(
-        &self,
-        conversation_id: i64,
-        frame: &ServerFrame,
-        except: Option<SocketId>,
-    ) -> usize {
-        let Some(room) = self.rooms.get(&conversation_id) else {
-            return 0;
-        };
+    fn close(&self, socket: SocketId, code: Close, reason: &'static str) {
+        if let Some(s) = self.sockets.get(&socket) {
+            s.close.do_send(CloseSocket { code, reason });
+        }
+    }
+
+    /// Sends `frame` to every socket in the room but `except`; how many got it.
+    fn to_room(&self, conversation_id: i64, frame: &ServerFrame, except: Option<SocketId>) -> u64 {
         let bytes = frame.encode();
         let mut sent = 0;
-        for &socket in room.iter().filter(|&&s| Some(s) != except) {
-            self.push(socket, &bytes);
-            sent += 1;
+        for socket in self.rooms.room(conversation_id) {
+            if Some(socket) != except {
+                self.push(socket, &bytes);
+                sent += 1;
+            }
         }
         sent
     }
 
-    /// Whether `user_id` has a socket in the room.
-    fn online_in(&self, conversation_id: i64, user_id: i64) -> bool {
-        self.rooms.get(&conversation_id).is_some_and(|room| {
-            room.iter()
-                .any(|s| self.sockets.get(s).and_then(|s| s.user_id) == Some(user_id))
-        })
-    }
-
-    fn online_users(&self, conversation_id: i64) -> Vec<i64> {
-        let mut users: Vec<i64> = self
-            .rooms
-            .get(&conversation_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| self.sockets.get(s).and_then(|s| s.user_id))
-            .collect();
-        users.sort_unstable();
-        users.dedup();
-        users
-    }
-
-    fn presence(
-        &self,
-        conversation_id: i64,
-        user_id: i64,
-        status: Presence,
-        except: Option<SocketId>,
-    ) {
+    fn presence(&self, change: PresenceChange, status: Presence, except: Option<SocketId>) {
         let frame = ServerFrame::Presence {
-            conversation_id,
-            user_id,
+            conversation_id: change.conversation_id,
+            user_id: change.user_id,
             status,
         };
-        self.to_room(conversation_id, &frame, except);
+        self.to_room(change.conversation_id, &frame, except);
     }
 
-    /// Takes a socket out of a room, announcing `offline` if it was its user's last one there.
-    fn leave_room(&mut self, socket: SocketId, conversation_id: i64) -> bool {
-        let Some(user_id) = self.sockets.get_mut(&socket).and_then(|s| {
-            s.rooms.remove(&conversation_id);
-            s.user_id
-        }) else {
-            return false;
-        };
-        let removed = self
-            .rooms
-            .get_mut(&conversation_id)
-            .is_some_and(|room| room.remove(&socket));
-        if self
-            .rooms
-            .get(&conversation_id)
-            .is_some_and(HashSet::is_empty)
-        {
-            self.rooms.remove(&conversation_id);
+    fn disconnect(&mut self, socket: SocketId) {
+        for change in self.rooms.disconnect(socket) {
+            self.presence(change, Presence::Offline, None);
         }
-        if removed && !self.online_in(conversation_id, user_id) {
-            self.presence(conversation_id, user_id, Presence::Offline, None);
-        }
-        removed
-    }
-
-    fn remove_socket(&mut self, socket: SocketId) {
-        let rooms: Vec<i64> = self
-            .sockets
-            .get(&socket)
-            .map(|s| s.rooms.iter().copied().collect())
-            .unwrap_or_default();
-        for conversation_id in rooms {
-            self.leave_room(socket, conversation_id);
-        }
-        if let Some(s) = self.sockets.remove(&socket) {
-            if let Some(user_id) = s.user_id {
-                if let Some(set) = self.by_user.get_mut(&user_id) {
-                    set.remove(&socket);
-                    if set.is_empty() {
-                        self.by_user.remove(&user_id);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The `/ws` (unbound) sockets of a user.
-    fn unbound_sockets_of(&self, user_id: i64) -> Vec<SocketId> {
-        self.by_user
-            .get(&user_id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|s| self.sockets.get(s).is_some_and(|s| s.bound.is_none()))
-            .collect()
+        self.sockets.remove(&socket);
     }
 
     /// `member_added`/`member_removed`: to the room and to every `/ws` socket of the user.
     fn membership_event(&self, conversation_id: i64, user_id: i64, frame: &ServerFrame) {
         let bytes = frame.encode();
-        let mut targets: HashSet<SocketId> = self
-            .rooms
-            .get(&conversation_id)
-            .cloned()
-            .unwrap_or_default();
-        targets.extend(self.unbound_sockets_of(user_id));
-        for socket in targets {
+        for socket in self.rooms.membership_audience(conversation_id, user_id) {
             self.push(socket, &bytes);
         }
     }
 
     fn member_removed(&mut self, conversation_id: i64, user_id: i64) {
-        let in_room: Vec<SocketId> = self
-            .rooms
-            .get(&conversation_id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|s| self.sockets.get(s).and_then(|s| s.user_id) == Some(user_id))
-            .collect();
-        for socket in in_room {
-            self.leave_room(socket, conversation_id);
-            let Some(s) = self.sockets.get(&socket) else {
-                continue;
-            };
-            if s.bound.is_some() {
-                s.close.do_send(CloseSocket {
-                    code: 4003,
-                    reason: "no longer a member",
-                });
+        for socket in self.rooms.sockets_of_user_in(conversation_id, user_id) {
+            if let Some(change) = self.rooms.leave(socket, conversation_id) {
+                self.presence(change, Presence::Offline, None);
+            }
+            if self.rooms.is_bound(socket) {
+                self.close(socket, Close::NotAMember, "no longer a member");
             } else {
                 let frame = ServerFrame::Left {
                     conversation_id,
@@ -237,9 +139,7 @@ impl ChatServer {
                     origin_socket,
                 );
                 self.messages_routed += 1;
-                self.metrics
-                    .messages_out
-                    .fetch_add(sent as u64, Ordering::Relaxed);
+                self.metrics.messages_delivered(sent);
             }
             LiveEvent::MessageEdited(message) => {
                 self.to_room(
@@ -284,13 +184,8 @@ impl ChatServer {
                 user_id,
             } => self.member_removed(conversation_id, user_id),
             LiveEvent::SessionRevoked(login_session) => {
-                for s in self.sockets.values() {
-                    if s.login_session.as_deref() == Some(login_session.as_str()) {
-                        s.close.do_send(CloseSocket {
-                            code: 4001,
-                            reason: "logged out",
-                        });
-                    }
+                for socket in self.rooms.sockets_of_session(&login_session) {
+                    self.close(socket, Close::CredentialEnded, "logged out");
                 }
             }
         }
@@ -310,7 +205,7 @@ impl Actor for ChatServer {
                 .map(|(id, _)| *id)
                 .collect();
             for socket in dead {
-                act.remove_socket(socket);
+                act.disconnect(socket);
             }
         });
     }
@@ -321,18 +216,14 @@ impl Handler<Connect> for ChatServer {
 
     /// Registers a socket, not yet in any room.
     fn handle(&mut self, msg: Connect, _: &mut Context<Self>) {
-        self.metrics.connections.fetch_add(1, Ordering::Relaxed);
         self.sockets.insert(
             msg.socket,
             Socket {
                 push: msg.push,
                 close: msg.close,
-                user_id: None,
-                login_session: None,
-                bound: msg.bound,
-                rooms: HashSet::new(),
             },
         );
+        self.rooms.connect(msg.socket, msg.bound);
     }
 }
 
@@ -341,14 +232,8 @@ impl Handler<Authenticated> for ChatServer {
 
     /// Records (or, after `refresh`, moves) the socket's identity and login session.
     fn handle(&mut self, msg: Authenticated, _: &mut Context<Self>) {
-        if let Some(s) = self.sockets.get_mut(&msg.socket) {
-            s.user_id = Some(msg.user_id);
-            s.login_session = Some(msg.login_session);
-            self.by_user
-                .entry(msg.user_id)
-                .or_default()
-                .insert(msg.socket);
-        }
+        self.rooms
+            .authenticate(msg.socket, msg.user_id, msg.login_session);
     }
 }
 
@@ -357,10 +242,7 @@ impl Handler<Disconnect> for ChatServer {
 
     /// Forgets the socket; its users go offline where it was their last.
     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
-        if self.sockets.contains_key(&msg.socket) {
-            self.metrics.connections.fetch_sub(1, Ordering::Relaxed);
-        }
-        self.remove_socket(msg.socket);
+        self.disconnect(msg.socket);
     }
 }
 
@@ -370,34 +252,22 @@ impl Handler<Join> for ChatServer {
     /// Adds the socket to the room, answers `joined`, and announces `online` if it is the
     /// user's first socket there.
     fn handle(&mut self, msg: Join, _: &mut Context<Self>) {
-        let Some(user_id) = self.sockets.get(&msg.socket).and_then(|s| s.user_id) else {
+        let Some(user_id) = self.rooms.user_of(msg.socket) else {
             return;
         };
-        let was_online = self.online_in(msg.conversation_id, user_id);
-        let newly = self
-            .rooms
-            .entry(msg.conversation_id)
-            .or_default()
-            .insert(msg.socket);
-        if let Some(s) = self.sockets.get_mut(&msg.socket) {
-            s.rooms.insert(msg.conversation_id);
-        }
-        let joined = ServerFrame::Joined {
-            conversation_id: msg.conversation_id,
-            online: self.online_users(msg.conversation_id),
-            last_message_id: msg.last_message_id,
-            reference: msg.reference,
-        };
+        let came_online = self.rooms.join(msg.socket, msg.conversation_id);
         if !msg.silent {
+            let joined = ServerFrame::Joined {
+                conversation_id: msg.conversation_id,
+                online: self.rooms.online_users(msg.conversation_id),
+                last_message_id: msg.last_message_id,
+                reference: msg.reference,
+            };
             self.push(msg.socket, &joined.encode());
         }
-        if newly && !was_online {
-            self.presence(
-                msg.conversation_id,
-                user_id,
-                Presence::Online,
-                Some(msg.socket),
-            );
+        if let Some(change) = came_online {
+            debug_assert_eq!(change.user_id, user_id);
+            self.presence(change, Presence::Online, Some(msg.socket));
         }
     }
 }
@@ -407,7 +277,9 @@ impl Handler<Leave> for ChatServer {
 
     /// Takes the socket out of the room and answers `left`.
     fn handle(&mut self, msg: Leave, _: &mut Context<Self>) {
-        self.leave_room(msg.socket, msg.conversation_id);
+        if let Some(change) = self.rooms.leave(msg.socket, msg.conversation_id) {
+            self.presence(change, Presence::Offline, None);
+        }
         let left = ServerFrame::Left {
             conversation_id: msg.conversation_id,
             reason: None,
@@ -422,11 +294,10 @@ impl Handler<Typing> for ChatServer {
 
     /// `typing` to the other members' sockets in the room; the socket must have joined it.
     fn handle(&mut self, msg: Typing, _: &mut Context<Self>) {
-        let Some(s) = self.sockets.get(&msg.socket) else {
+        let Some(user_id) = self.rooms.user_of(msg.socket) else {
             return;
         };
-        let Some(user_id) = s.user_id else { return };
-        if !s.rooms.contains(&msg.conversation_id) {
+        if !self.rooms.has_joined(msg.socket, msg.conversation_id) {
             let error = ServerFrame::error(
                 "not_found",
                 format!(
@@ -443,8 +314,8 @@ impl Handler<Typing> for ChatServer {
             user_id,
         }
         .encode();
-        for &socket in self.rooms.get(&msg.conversation_id).into_iter().flatten() {
-            if self.sockets.get(&socket).and_then(|s| s.user_id) != Some(user_id) {
+        for socket in self.rooms.room(msg.conversation_id) {
+            if self.rooms.user_of(socket) != Some(user_id) {
                 self.push(socket, &frame);
             }
         }
@@ -465,11 +336,8 @@ impl Handler<Shutdown> for ChatServer {
 
     /// Closes every socket with 1001 so clients reconnect elsewhere.
     fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) {
-        for s in self.sockets.values() {
-            s.close.do_send(CloseSocket {
-                code: 1001,
-                reason: "server shutting down",
-            });
+        for socket in self.sockets.keys() {
+            self.close(*socket, Close::GoingAway, "server shutting down");
         }
     }
 }
@@ -477,16 +345,10 @@ impl Handler<Shutdown> for ChatServer {
 impl Handler<GetStats> for ChatServer {
     type Result = MessageResult<GetStats>;
 
-    /// The aggregate counters of `/ws/stats`.
+    /// The routing counters of `/ws/stats`.
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(Stats {
-            connections: self.sockets.len(),
-            authenticated: self
-                .sockets
-                .values()
-                .filter(|s| s.user_id.is_some())
-                .count(),
-            rooms: self.rooms.len(),
+            rooms: self.rooms.room_count(),
             messages_routed: self.messages_routed,
         })
     }

@@ -7,11 +7,10 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::models::{
-    now, Conversation, Member, Message, NewConversation, User, ROLE_MEMBER, ROLE_OWNER,
-};
+use super::models::{now, Conversation, Member, Message, NewConversation, User};
 use super::schema::{conversation_members, conversations, messages, users};
 use super::{Db, DbError};
+use crate::domain::Role;
 use crate::with_conn;
 
 /// One entry of a user's conversation list.
@@ -42,12 +41,12 @@ pub async fn create(
                 .returning(Conversation::as_returning())
                 .get_result(c)
                 .await?;
-            let mut rows = vec![member_row(conversation.id, owner_id, ROLE_OWNER)];
+            let mut rows = vec![member_row(conversation.id, owner_id, Role::Owner)];
             rows.extend(
                 member_ids
                     .iter()
                     .filter(|&&id| id != owner_id)
-                    .map(|&id| member_row(conversation.id, id, ROLE_MEMBER)),
+                    .map(|&id| member_row(conversation.id, id, Role::Member)),
             );
             for row in rows {
                 diesel::insert_into(conversation_members::table)
@@ -61,11 +60,11 @@ pub async fn create(
     Ok(conversation)
 }
 
-fn member_row(conversation_id: i64, user_id: i64, role: &str) -> Member {
+fn member_row(conversation_id: i64, user_id: i64, role: Role) -> Member {
     Member {
         conversation_id,
         user_id,
-        role: role.to_string(),
+        role,
         joined_at: now(),
         last_read_message_id: None,
     }
@@ -89,7 +88,7 @@ pub async fn membership(
 }
 
 /// Every member with their role, owner first, then by join time.
-pub async fn members(db: &Db, conversation_id: i64) -> Result<Vec<(User, String)>, DbError> {
+pub async fn members(db: &Db, conversation_id: i64) -> Result<Vec<(User, Role)>, DbError> {
     let mut conn = db.read().await?;
     let mut rows: Vec<(User, Member)> = with_conn!(conn, |c| conversation_members::table
         .inner_join(users::table)
@@ -98,7 +97,7 @@ pub async fn members(db: &Db, conversation_id: i64) -> Result<Vec<(User, String)
         .select((User::as_select(), Member::as_select()))
         .load(c)
         .await)?;
-    rows.sort_by_key(|(_, m)| m.role != ROLE_OWNER);
+    rows.sort_by_key(|(_, m)| m.role != Role::Owner);
     Ok(rows.into_iter().map(|(u, m)| (u, m.role)).collect())
 }
 
@@ -116,7 +115,7 @@ pub async fn member_ids(db: &Db, conversation_id: i64) -> Result<Vec<i64>, DbErr
 pub async fn add_member(db: &Db, conversation_id: i64, user_id: i64) -> Result<bool, DbError> {
     let mut conn = db.write().await?;
     let inserted = with_conn!(conn, |c| diesel::insert_into(conversation_members::table)
-        .values(member_row(conversation_id, user_id, ROLE_MEMBER))
+        .values(member_row(conversation_id, user_id, Role::Member))
         .execute(c)
         .await);
     match inserted {

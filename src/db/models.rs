@@ -5,6 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::domain::Role;
+
 use super::schema::{conversation_members, conversations, messages, sessions, users};
 
 /// Times go out as RFC 3339 UTC with milliseconds.
@@ -104,20 +106,17 @@ pub struct NewConversation<'a> {
 pub struct Member {
     pub conversation_id: i64,
     pub user_id: i64,
-    pub role: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub role: Role,
     pub joined_at: NaiveDateTime,
     pub last_read_message_id: Option<i64>,
 }
-
-/// The two membership roles.
-pub const ROLE_OWNER: &str = "owner";
-pub const ROLE_MEMBER: &str = "member";
 
 /// A member in `conversation.members`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub user: UserView,
-    pub role: String,
+    pub role: Role,
 }
 
 /// `conversation` in API.md.

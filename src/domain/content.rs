@@ -1,4 +1,4 @@
-//! Message content and conversation titles.
+//! Message content, the client's own message ids, and conversation titles.
 
 use super::{invalid, InvalidField};
 
@@ -7,6 +7,7 @@ use super::{invalid, InvalidField};
 pub struct Content(String);
 
 impl Content {
+    /// Checks content as it came in from HTTP or a socket.
     pub fn parse(raw: &str, max_chars: usize) -> Result<Content, InvalidField> {
         if raw.trim().is_empty() {
             return Err(invalid("content", "must not be empty"));
@@ -24,6 +25,42 @@ impl Content {
         Ok(Content(raw.to_string()))
     }
 
+    /// The content as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Longest accepted `client_msg_id`.
+const MAX_CLIENT_MSG_ID: usize = 128;
+
+/// A client's own id for a message (`client_msg_id`): 1–128 characters, none of them
+/// control characters. A repeat from the same sender finds the first message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientMsgId(String);
+
+impl ClientMsgId {
+    /// Checks an optional `client_msg_id` as it came in.
+    pub fn parse(raw: Option<&str>) -> Result<Option<ClientMsgId>, InvalidField> {
+        match raw {
+            None => Ok(None),
+            Some(id)
+                if id.is_empty()
+                    || id.chars().count() > MAX_CLIENT_MSG_ID
+                    || id.chars().any(char::is_control) =>
+            {
+                Err(invalid(
+                    "client_msg_id",
+                    format!(
+                        "must be 1 to {MAX_CLIENT_MSG_ID} characters, none of them control characters"
+                    ),
+                ))
+            }
+            Some(id) => Ok(Some(ClientMsgId(id.to_string()))),
+        }
+    }
+
+    /// The id as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -34,6 +71,7 @@ impl Content {
 pub struct Title(String);
 
 impl Title {
+    /// Checks (and trims) a title as it came in.
     pub fn parse(raw: &str) -> Result<Title, InvalidField> {
         let title = raw.trim();
         let length = title.chars().count();
@@ -46,6 +84,7 @@ impl Title {
         Ok(Title(title.to_string()))
     }
 
+    /// The title as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,17 +1,24 @@
-//! Values parsed at the edge: a handler turns raw request fields into these types once,
-//! and everything past it can rely on them being valid. Each parse error names its field.
+//! Values parsed at the edge: a handler or the socket turns raw request fields into these
+//! types once, and everything past it can rely on them being valid. Each parse error names
+//! its field and becomes `400 bad_request` (an `error` frame on a socket).
 
 mod content;
+mod ids;
 mod names;
+mod role;
 
-pub use content::{Content, Title};
+pub use content::{ClientMsgId, Content, Title};
+pub use ids::{ConversationId, MessageId, UserId, NOT_AN_ID};
 pub use names::{DisplayName, Password, Username};
+pub use role::Role;
 
 /// A field that failed to parse, with the reason; becomes `400 bad_request`.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct InvalidField {
+    /// The request field, as the client spelled it.
     pub field: &'static str,
+    /// What is wrong with it, for the error message.
     pub reason: String,
 }
 

@@ -13,7 +13,7 @@ use actix_web::HttpMessage;
 use crate::auth::identity::{
     self, AuthState, CookieLogin, Credential, COOKIE_LOGIN_KEY, SESSION_COOKIE,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn resolve_identity(
     state: Data<AppState>,

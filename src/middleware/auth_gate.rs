@@ -14,7 +14,7 @@ use actix_web::ResponseError;
 
 use crate::auth::identity::{auth_state, AuthState};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Whether a route needs a proven identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

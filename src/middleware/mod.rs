@@ -31,7 +31,7 @@ pub use cors::CorsLayer;
 pub use security_headers::SecurityHeaders;
 pub use upgrade::is_websocket_upgrade;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Layer 1 marker.
 pub struct RequestLog;

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::web::Data;
 use rand::RngCore;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

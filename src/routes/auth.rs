@@ -14,7 +14,7 @@ use crate::db::{self, models::UserView};
 use crate::domain::{DisplayName, Password, Username};
 use crate::error::AppError;
 use crate::middleware::session::SESSION_TTL_DAYS;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -176,7 +176,7 @@ pub async fn logout(
 /// `GET /api/auth/me`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = MeResponse), (status = 401)), security(("bearer" = [])))]
 pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
-    let user = db::users::find(&state.db, caller.0.user_id)
+    let user = db::users::find(&state.db, caller.0.user_id.get())
         .await?
         .ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
     Ok(HttpResponse::Ok().json(MeResponse { user: user.into() }))
@@ -196,7 +196,7 @@ pub async fn refresh_token(
     let (token, expires) =
         state
             .tokens
-            .issue(identity.user_id, &row.id, row.expires_at.and_utc())?;
+            .issue(identity.user_id.get(), &row.id, row.expires_at.and_utc())?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         token,
         expires_at: rfc3339(expires),

@@ -1,6 +1,5 @@
 //! `/api/conversations*`: creating conversations, listing them, membership and read
-//! markers. A conversation the caller is not a member of does not exist for them (404),
-//! and that is decided before any 403 (ARCHITECTURE.md, Order of refusals).
+//! markers, each a call into the service layer, which decides the order of refusals.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -8,65 +7,68 @@ use utoipa::ToSchema;
 
 use super::JsonBody;
 use crate::auth::AuthUser;
-use crate::db::models::{
-    Conversation, ConversationView, Member, MemberView, MessageView, ROLE_OWNER,
-};
-use crate::db::{self, Db};
-use crate::domain::{Title, Username};
+use crate::db::models::{Conversation, ConversationView, MemberView, MessageView};
+use crate::domain::{ConversationId, MessageId, UserId};
 use crate::error::AppError;
-use crate::live::LiveEvent;
-use crate::startup::AppState;
+use crate::service::membership::Added;
+use crate::state::AppState;
 
+/// Body of `POST /api/conversations`.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateConversation {
+    /// 1–200 characters.
     pub title: String,
     /// Usernames to add besides the caller, who becomes the owner.
     #[serde(default)]
     pub members: Vec<String>,
 }
 
+/// Body of `POST /api/conversations/{id}/members`.
 #[derive(Deserialize, ToSchema)]
 pub struct AddMember {
+    /// Who to add.
     pub username: String,
 }
 
+/// Body of `POST /api/conversations/{id}/read`.
 #[derive(Deserialize, ToSchema)]
 pub struct MarkRead {
-    pub message_id: i64,
+    /// The newest message the caller has read.
+    pub message_id: MessageId,
 }
 
+/// `{"conversation"}`.
 #[derive(Serialize, ToSchema)]
 pub struct ConversationResponse {
+    /// The conversation, with its members.
     pub conversation: ConversationView,
 }
 
 /// One entry of `GET /api/conversations`.
 #[derive(Serialize, ToSchema)]
 pub struct ConversationSummary {
+    /// The conversation.
     #[serde(flatten)]
     pub conversation: ConversationView,
+    /// Its newest message.
     pub last_message: Option<MessageView>,
+    /// Others' messages past the caller's read marker.
     pub unread_count: i64,
 }
 
+/// `{"conversations"}`.
 #[derive(Serialize, ToSchema)]
 pub struct ConversationsResponse {
+    /// The caller's conversations, newest activity first.
     pub conversations: Vec<ConversationSummary>,
 }
 
-/// The conversation and the caller's membership, or 404 if the caller is not a member.
-pub async fn require_membership(
-    db: &Db,
-    conversation_id: i64,
-    user_id: i64,
-) -> Result<(Conversation, Member), AppError> {
-    db::conversations::membership(db, conversation_id, user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("conversation {conversation_id} not found")))
-}
-
-async fn with_members(db: &Db, conversation: &Conversation) -> Result<ConversationView, AppError> {
-    let members = db::conversations::members(db, conversation.id).await?;
+/// The conversation with its members, as `{"conversation"}` shows it.
+async fn with_members(
+    state: &AppState,
+    conversation: &Conversation,
+) -> Result<ConversationView, AppError> {
+    let members = state.service.members(conversation).await?;
     let mut view = ConversationView::from(conversation);
     view.members = Some(
         members
@@ -88,44 +90,11 @@ pub async fn create_conversation(
     caller: AuthUser,
     body: JsonBody<CreateConversation>,
 ) -> Result<HttpResponse, AppError> {
-    let owner_id = caller.0.user_id;
-    let title = Title::parse(&body.0.title).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let mut wanted: Vec<String> = body
-        .0
-        .members
-        .iter()
-        .map(|m| m.trim().to_lowercase())
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    // Only well-formed names are looked up; the others cannot exist.
-    let valid: Vec<String> = wanted
-        .iter()
-        .filter(|name| Username::parse(name).is_ok())
-        .cloned()
-        .collect();
-    let found = db::users::find_by_usernames(&state.db, &valid).await?;
-    let unknown: Vec<String> = wanted
-        .iter()
-        .filter(|name| !found.iter().any(|u| &u.username == *name))
-        .map(|name| name.escape_default().to_string())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(AppError::BadRequest(format!(
-            "members: unknown usernames: {}",
-            unknown.join(", ")
-        )));
-    }
-    let member_ids: Vec<i64> = found.iter().map(|u| u.id).collect();
-    let conversation =
-        db::conversations::create(&state.db, owner_id, title.as_str(), &member_ids).await?;
-    for &user_id in member_ids.iter().filter(|&&id| id != owner_id) {
-        state.live.publish(LiveEvent::MemberAdded {
-            conversation_id: conversation.id,
-            user_id,
-        });
-    }
-    let view = with_members(&state.db, &conversation).await?;
+    let conversation = state
+        .service
+        .create_conversation(caller.user_id(), &body.0.title, &body.0.members)
+        .await?;
+    let view = with_members(&state, &conversation).await?;
     Ok(HttpResponse::Created().json(ConversationResponse { conversation: view }))
 }
 
@@ -136,7 +105,7 @@ pub async fn list_conversations(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> Result<HttpResponse, AppError> {
-    let summaries = db::conversations::list_for_user(&state.db, caller.0.user_id).await?;
+    let summaries = state.service.conversations_of(caller.user_id()).await?;
     let conversations = summaries
         .into_iter()
         .map(|s| ConversationSummary {
@@ -154,11 +123,13 @@ pub async fn list_conversations(
 pub async fn get_conversation(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
-    let (conversation, _) =
-        require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
-    let view = with_members(&state.db, &conversation).await?;
+    let (conversation, _) = state
+        .service
+        .require_membership(path.into_inner(), caller.user_id())
+        .await?;
+    let view = with_members(&state, &conversation).await?;
     Ok(HttpResponse::Ok().json(ConversationResponse { conversation: view }))
 }
 
@@ -169,32 +140,17 @@ pub async fn get_conversation(
 pub async fn add_member(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: JsonBody<AddMember>,
 ) -> Result<HttpResponse, AppError> {
-    let (conversation, membership) =
-        require_membership(&state.db, path.into_inner(), caller.0.user_id).await?;
-    if membership.role != ROLE_OWNER {
-        return Err(AppError::Forbidden("only the owner adds members".into()));
-    }
-    let raw = body.0.username;
-    let unknown = || AppError::BadRequest(format!("username: unknown username {:?}", raw.trim()));
-    let username = Username::parse(&raw).map_err(|_| unknown())?;
-    let user = db::users::find_by_username(&state.db, username.as_str())
-        .await?
-        .ok_or_else(unknown)?;
-    let added = db::conversations::add_member(&state.db, conversation.id, user.id).await?;
-    if added {
-        state.live.publish(LiveEvent::MemberAdded {
-            conversation_id: conversation.id,
-            user_id: user.id,
-        });
-    }
-    let view = with_members(&state.db, &conversation).await?;
-    let mut response = if added {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
+    let (conversation, added) = state
+        .service
+        .add_member(path.into_inner(), caller.user_id(), &body.0.username)
+        .await?;
+    let view = with_members(&state, &conversation).await?;
+    let mut response = match added {
+        Added::New => HttpResponse::Created(),
+        Added::Already => HttpResponse::Ok(),
     };
     Ok(response.json(ConversationResponse { conversation: view }))
 }
@@ -207,31 +163,13 @@ pub async fn add_member(
 pub async fn remove_member(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(ConversationId, UserId)>,
 ) -> Result<HttpResponse, AppError> {
     let (conversation_id, user_id) = path.into_inner();
-    let caller_id = caller.0.user_id;
-    let (_, membership) = require_membership(&state.db, conversation_id, caller_id).await?;
-    let is_owner = membership.role == ROLE_OWNER;
-    if is_owner && user_id == caller_id {
-        return Err(AppError::Forbidden(
-            "the owner cannot leave their own conversation".into(),
-        ));
-    }
-    if !is_owner && user_id != caller_id {
-        return Err(AppError::Forbidden(
-            "only the owner removes other members".into(),
-        ));
-    }
-    if !db::conversations::remove_member(&state.db, conversation_id, user_id).await? {
-        return Err(AppError::NotFound(format!(
-            "user {user_id} is not a member of conversation {conversation_id}"
-        )));
-    }
-    state.live.publish(LiveEvent::MemberRemoved {
-        conversation_id,
-        user_id,
-    });
+    state
+        .service
+        .remove_member(conversation_id, caller.user_id(), user_id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -241,38 +179,12 @@ pub async fn remove_member(
 pub async fn mark_read(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     body: JsonBody<MarkRead>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = caller.0.user_id;
-    let (conversation, _) = require_membership(&state.db, path.into_inner(), user_id).await?;
-    let message_id = body.0.message_id;
-    read_marker_target(&state.db, conversation.id, message_id).await?;
-    db::conversations::mark_read(&state.db, conversation.id, user_id, message_id).await?;
-    state.live.publish(LiveEvent::Read {
-        conversation_id: conversation.id,
-        user_id,
-        message_id,
-        origin: None,
-    });
+    state
+        .service
+        .mark_read(path.into_inner(), caller.user_id(), body.0.message_id, None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// A read marker may only point at a message of its own conversation.
-pub async fn read_marker_target(
-    db: &Db,
-    conversation_id: i64,
-    message_id: i64,
-) -> Result<(), AppError> {
-    let belongs = message_id > 0
-        && db::messages::find(db, message_id)
-            .await?
-            .is_some_and(|m| m.conversation_id == conversation_id);
-    if belongs {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(format!(
-            "message_id: message {message_id} is not in conversation {conversation_id}"
-        )))
-    }
 }

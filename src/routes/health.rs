@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `GET /health` and `GET /health/ready`: 200 while the database answers, else 503.
 #[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, description = "database reachable"), (status = 503, description = "database unavailable")))]

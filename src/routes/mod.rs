@@ -10,6 +10,8 @@ pub mod messages;
 pub mod page;
 pub mod users;
 pub mod ws;
+pub mod ws_echo;
+pub mod ws_info;
 
 mod json;
 
@@ -142,11 +144,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/ws/conversations/{id}",
             ws::connect_bound,
         ),
-        endpoint(Public, Method::GET, "/ws/test", ws::echo),
-        endpoint(Public, Method::GET, "/ws/config", ws::ws_config),
-        endpoint(Public, Method::GET, "/ws/health", ws::ws_health),
-        endpoint(Public, Method::GET, "/ws/stats", ws::ws_stats),
-        endpoint(Public, Method::GET, "/ws/schema.json", ws::ws_schema),
+        endpoint(Public, Method::GET, "/ws/test", ws_echo::echo),
+        endpoint(Public, Method::GET, "/ws/config", ws_info::ws_config),
+        endpoint(Public, Method::GET, "/ws/health", ws_info::ws_health),
+        endpoint(Public, Method::GET, "/ws/stats", ws_info::ws_stats),
+        endpoint(Public, Method::GET, "/ws/schema.json", ws_info::ws_schema),
     ]
 }
 

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::db::{self, models::UserView};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// At most this many users per search.
 const SEARCH_LIMIT: i64 = 20;

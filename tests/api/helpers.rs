@@ -13,7 +13,8 @@ use awc::cookie::Cookie;
 use awc::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use awc::http::Method;
 use palaver::config::Config;
-use palaver::startup::{AppState, Application, ShutdownHandle};
+use palaver::startup::{Application, ShutdownHandle};
+use palaver::state::AppState;
 use serde_json::{json, Value};
 
 pub use crate::raw_http::RawResponse;

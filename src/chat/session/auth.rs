@@ -6,9 +6,12 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::auth::identity::{self, AuthState, Credential, Identity};
+use crate::chat::close::Close;
 use crate::chat::messages::*;
 use crate::chat::protocol::ServerFrame;
 use crate::db;
+use crate::domain::{ConversationId, UserId};
+use crate::error::{AppError, DbContext};
 
 use super::{SocketIdentity, WsSession};
 
@@ -22,7 +25,7 @@ impl WsSession {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        self.state.chat.server.do_send(Authenticated {
+        self.chat.server.do_send(Authenticated {
             socket: self.id,
             user_id: identity.user.id,
             login_session: identity.login_session.clone(),
@@ -31,14 +34,14 @@ impl WsSession {
         let ready = ServerFrame::Ready {
             user: identity.user.clone(),
             session_id: self.id.to_string(),
-            heartbeat_interval_ms: self.state.config.heartbeat_interval.as_millis() as u64,
+            heartbeat_interval_ms: self.chat.config.heartbeat_interval.as_millis() as u64,
             conversation_id: self.bound,
             reference,
         };
         self.identity = Some(identity);
         self.send(&ready, ctx);
         if let Some(conversation_id) = self.bound {
-            self.state.chat.server.do_send(Join {
+            self.chat.server.do_send(Join {
                 socket: self.id,
                 conversation_id,
                 last_message_id,
@@ -56,7 +59,7 @@ impl WsSession {
         if let Some(expires_at) = expires_at {
             let wait = (expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
             self.expiry = Some(ctx.run_later(Duration::from_secs(wait), |act, ctx| {
-                act.close(4001, "token expired", ctx);
+                act.close(Close::CredentialEnded, "token expired", ctx);
             }));
         }
     }
@@ -64,8 +67,8 @@ impl WsSession {
     /// `initial`: `user_id` must be the identity proven by its token, or by the handshake.
     pub(super) fn on_initial(
         &mut self,
-        user_id: i64,
-        conversation_id: Option<i64>,
+        user_id: UserId,
+        conversation_id: Option<ConversationId>,
         token: Option<String>,
         reference: Option<String>,
         ctx: &mut Context<Self>,
@@ -73,14 +76,18 @@ impl WsSession {
         match token {
             Some(token) => self.on_auth(&token, Some(user_id), conversation_id, reference, ctx),
             None => match &self.identity {
-                Some(identity) if identity.user.id == user_id => match conversation_id {
+                Some(identity) if identity.user_id == user_id => match conversation_id {
                     Some(conversation_id) => self.join(conversation_id, reference, ctx),
                     None => self.send(
                         &ServerFrame::error("bad_request", "already authenticated", reference),
                         ctx,
                     ),
                 },
-                _ => self.close(1008, "user_id is not the proven identity", ctx),
+                _ => self.close(
+                    Close::PolicyViolation,
+                    "user_id is not the proven identity",
+                    ctx,
+                ),
             },
         }
     }
@@ -90,20 +97,28 @@ impl WsSession {
     pub(super) fn on_auth(
         &mut self,
         token: &str,
-        claimed: Option<i64>,
-        conversation_id: Option<i64>,
+        claimed: Option<UserId>,
+        conversation_id: Option<ConversationId>,
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
         let Some(proven) = self.prove(token) else {
-            return self.close(1008, "authentication failed", ctx);
+            return self.close(Close::PolicyViolation, "authentication failed", ctx);
         };
         if claimed.is_some_and(|claimed| claimed != proven.user_id) {
-            return self.close(1008, "user_id is not the proven identity", ctx);
+            return self.close(
+                Close::PolicyViolation,
+                "user_id is not the proven identity",
+                ctx,
+            );
         }
         if let Some(current) = &self.identity {
-            if current.user.id != proven.user_id {
-                return self.close(1008, "another identity on an authenticated socket", ctx);
+            if current.user_id != proven.user_id {
+                return self.close(
+                    Close::PolicyViolation,
+                    "another identity on an authenticated socket",
+                    ctx,
+                );
             }
             return match conversation_id {
                 Some(conversation_id) => self.join(conversation_id, reference, ctx),
@@ -113,45 +128,53 @@ impl WsSession {
                 ),
             };
         }
-        let state = self.state.clone();
-        let bound = self.bound;
+        let chat = self.chat.clone();
+        let bound = self.bound.and_then(ConversationId::new);
         let lookup = async move {
-            let user = db::users::find(&state.db, proven.user_id).await?;
-            let membership = match (bound, &user) {
-                (Some(conversation_id), Some(user)) => Some(
-                    db::conversations::membership(&state.db, conversation_id, user.id)
-                        .await?
-                        .is_some(),
-                ),
-                _ => None,
-            };
-            let last_id = match bound {
-                Some(conversation_id) if membership == Some(true) => {
-                    db::messages::last_id(&state.db, conversation_id).await?
+            let user = db::users::find(&chat.service.db, proven.user_id.get())
+                .await
+                .context("reading the socket's user")?;
+            // A bound socket joins its conversation: not a member is 4003, not an error.
+            let joined = match (bound, &user) {
+                (Some(conversation_id), Some(_)) => {
+                    match chat.service.join(conversation_id, proven.user_id).await {
+                        Ok(last_id) => Some(Ok(last_id)),
+                        Err(AppError::NotFound(_)) => Some(Err(())),
+                        Err(e) => return Err(e),
+                    }
                 }
                 _ => None,
             };
-            Ok::<_, db::DbError>((user, membership, last_id))
+            Ok::<_, AppError>((user, joined, proven))
         };
         ctx.wait(lookup.into_actor(self).map(move |result, act, ctx| {
-            let (user, membership, last_id) = match result {
+            let (user, joined, proven) = match result {
                 Ok(found) => found,
                 Err(e) => {
-                    log::warn!("socket authentication failed on the database: {e}");
-                    return act.close(1011, "database unavailable", ctx);
+                    let cause = match &e {
+                        AppError::Internal(cause) => format!("{cause:#}"),
+                        other => other.to_string(),
+                    };
+                    log::error!("socket {} authentication failed: {cause}", act.id);
+                    return act.close(Close::Internal, "database unavailable", ctx);
                 }
             };
             let Some(user) = user else {
-                return act.close(1008, "authentication failed", ctx);
+                return act.close(Close::PolicyViolation, "authentication failed", ctx);
             };
             if act.slot.assign(user.id).is_err() {
-                return act.close(1013, "too many sockets for this user", ctx);
+                return act.close(Close::TryAgainLater, "too many sockets for this user", ctx);
             }
-            if membership == Some(false) {
-                return act.close(4003, "not a member of this conversation", ctx);
-            }
+            let last_id = match joined {
+                Some(Err(())) => {
+                    return act.close(Close::NotAMember, "not a member of this conversation", ctx)
+                }
+                Some(Ok(last_id)) => last_id,
+                None => None,
+            };
             let identity = SocketIdentity {
                 user: user.into(),
+                user_id: proven.user_id,
                 login_session: proven.session_id,
                 token_expires_at: Some(proven.expires_at),
             };
@@ -165,8 +188,8 @@ impl WsSession {
     /// The identity a token proves right now (signature, claims, not revoked), if any.
     fn prove(&self, token: &str) -> Option<Identity> {
         match identity::from_token(
-            &self.state.tokens,
-            &self.state.revoked,
+            &self.chat.tokens,
+            &self.chat.revoked,
             token,
             Credential::Bearer,
         ) {
@@ -189,7 +212,7 @@ impl WsSession {
         let Some(identity) = self.identity.as_mut() else {
             return;
         };
-        if proven.user_id != identity.user.id {
+        if proven.user_id != identity.user_id {
             return self.send(
                 &ServerFrame::error("forbidden", "a token of another user", reference),
                 ctx,
@@ -197,9 +220,9 @@ impl WsSession {
         }
         identity.login_session = proven.session_id.clone();
         identity.token_expires_at = Some(proven.expires_at);
-        self.state.chat.server.do_send(Authenticated {
+        self.chat.server.do_send(Authenticated {
             socket: self.id,
-            user_id: proven.user_id,
+            user_id: proven.user_id.get(),
             login_session: proven.session_id,
         });
         self.arm_expiry(Some(proven.expires_at), ctx);

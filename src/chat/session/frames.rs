@@ -1,42 +1,86 @@
-//! What an authenticated socket asks for: join, leave, typing, messages, read markers
-//! and history.
+//! What an authenticated socket asks for: join, leave, typing, messages, read markers and
+//! history. Each frame becomes one call into the service layer, the same call the HTTP
+//! handler makes, and its answer (or refusal) goes back as a frame with the frame's `ref`.
 
 use actix::prelude::*;
 
+use crate::chat::close::Close;
 use crate::chat::messages::*;
-use crate::chat::protocol::{ClientFrame, ServerFrame};
-use crate::db;
+use crate::chat::protocol::{self, ClientFrame, ServerFrame};
 use crate::db::models::MessageView;
-use crate::error::AppError;
-use crate::live::{LiveEvent, Origin};
-use crate::routes::conversations::{read_marker_target, require_membership};
-use crate::routes::messages::{member_page, page_cursor, store_message};
+use crate::domain::{ConversationId, UserId};
+use crate::live::Origin;
+use crate::service::{PageRequest, Sent};
 
 use super::WsSession;
 
 impl WsSession {
+    /// A text frame of the chat protocol: size before authentication, parse, rate limit,
+    /// then what it asks for.
+    pub(super) fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        let authenticated = self.identity.is_some();
+        if !authenticated && text.len() > super::UNAUTHENTICATED_FRAME_BYTES {
+            return self.close(Close::TooBig, "frame too large before authentication", ctx);
+        }
+        let frame = match protocol::parse(text) {
+            Ok(frame) => frame,
+            Err(malformed) => {
+                return self.send(
+                    &ServerFrame::error("bad_request", malformed.message, malformed.reference),
+                    ctx,
+                );
+            }
+        };
+        let is_message = matches!(frame, ClientFrame::Message { .. });
+        if !self.within_rate(is_message, frame.reference().cloned(), ctx) {
+            return;
+        }
+        match (authenticated, frame) {
+            (_, ClientFrame::Ping { reference }) => {
+                self.send(&ServerFrame::Pong { reference }, ctx)
+            }
+            (_, ClientFrame::Auth { token, reference }) => {
+                self.on_auth(&token, None, None, reference, ctx)
+            }
+            (
+                _,
+                ClientFrame::Initial {
+                    user_id,
+                    conversation_id,
+                    token,
+                    reference,
+                },
+            ) => self.on_initial(user_id, conversation_id, token, reference, ctx),
+            (false, other) => {
+                let message = "authenticate first with auth or initial";
+                self.send(
+                    &ServerFrame::error("unauthenticated", message, other.reference().cloned()),
+                    ctx,
+                )
+            }
+            (true, frame) => self.on_frame(frame, ctx),
+        }
+    }
+
     /// `join`: membership is checked in the database, then the `ChatServer` adds the socket.
     pub(super) fn join(
         &mut self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let Some(user_id) = self.identity.as_ref().map(|i| i.user.id) else {
+        let Some(user_id) = self.user_id() else {
             return;
         };
-        let state = self.state.clone();
-        let check = async move {
-            require_membership(&state.db, conversation_id, user_id).await?;
-            Ok::<_, AppError>(db::messages::last_id(&state.db, conversation_id).await?)
-        };
+        let chat = self.chat.clone();
+        let check = async move { chat.service.join(conversation_id, user_id).await };
         ctx.wait(
             check
                 .into_actor(self)
                 .map(move |result, act, ctx| match result {
-                    Ok(last_message_id) => act.state.chat.server.do_send(Join {
+                    Ok(last_message_id) => act.chat.server.do_send(Join {
                         socket: act.id,
-                        conversation_id,
+                        conversation_id: conversation_id.get(),
                         last_message_id,
                         reference,
                         silent: false,
@@ -46,13 +90,17 @@ impl WsSession {
         );
     }
 
+    /// The proven user, once authenticated.
+    fn user_id(&self) -> Option<UserId> {
+        self.identity.as_ref().map(|i| i.user_id)
+    }
+
     /// Frames of an authenticated socket.
-    pub(super) fn on_frame(&mut self, frame: ClientFrame, ctx: &mut Context<Self>) {
-        let Some(identity) = self.identity.clone() else {
+    fn on_frame(&mut self, frame: ClientFrame, ctx: &mut Context<Self>) {
+        let Some(user_id) = self.user_id() else {
             return;
         };
-        let user_id = identity.user.id;
-        let state = self.state.clone();
+        let chat = self.chat.clone();
         match frame {
             ClientFrame::Join {
                 conversation_id,
@@ -61,17 +109,17 @@ impl WsSession {
             ClientFrame::Leave {
                 conversation_id,
                 reference,
-            } => self.state.chat.server.do_send(Leave {
+            } => self.chat.server.do_send(Leave {
                 socket: self.id,
-                conversation_id,
+                conversation_id: conversation_id.get(),
                 reference,
             }),
             ClientFrame::Typing {
                 conversation_id,
                 reference,
-            } => self.state.chat.server.do_send(Typing {
+            } => self.chat.server.do_send(Typing {
                 socket: self.id,
-                conversation_id,
+                conversation_id: conversation_id.get(),
                 reference,
             }),
             ClientFrame::Message {
@@ -85,15 +133,15 @@ impl WsSession {
                     reference: reference.clone(),
                 };
                 let store = async move {
-                    store_message(
-                        &state,
-                        user_id,
-                        conversation_id,
-                        &content,
-                        client_msg_id.as_deref(),
-                        Some(origin),
-                    )
-                    .await
+                    chat.service
+                        .send(
+                            user_id,
+                            conversation_id,
+                            &content,
+                            client_msg_id.as_deref(),
+                            Some(origin),
+                        )
+                        .await
                 };
                 ctx.wait(
                     store
@@ -101,8 +149,8 @@ impl WsSession {
                         .map(move |result, act, ctx| match result {
                             // A new message is acknowledged by the ChatServer, in order with the
                             // others; a repeated client_msg_id gets the original, delivered nowhere else.
-                            Ok((_, true)) => {}
-                            Ok((message, false)) => {
+                            Ok(Sent::Created(_)) => {}
+                            Ok(Sent::Repeated(message)) => {
                                 let message = MessageView::from(message);
                                 let ack = ServerFrame::Ack {
                                     client_msg_id: message.client_msg_id.clone(),
@@ -122,17 +170,9 @@ impl WsSession {
             } => {
                 let socket = self.id;
                 let mark = async move {
-                    require_membership(&state.db, conversation_id, user_id).await?;
-                    read_marker_target(&state.db, conversation_id, message_id).await?;
-                    db::conversations::mark_read(&state.db, conversation_id, user_id, message_id)
-                        .await?;
-                    state.live.publish(LiveEvent::Read {
-                        conversation_id,
-                        user_id,
-                        message_id,
-                        origin: Some(socket),
-                    });
-                    Ok::<_, AppError>(())
+                    chat.service
+                        .mark_read(conversation_id, user_id, message_id, Some(socket))
+                        .await
                 };
                 ctx.wait(mark.into_actor(self).map(move |result, act, ctx| {
                     if let Err(e) = result {
@@ -148,8 +188,10 @@ impl WsSession {
                 reference,
             } => {
                 let fetch = async move {
-                    let requested = page_cursor(before, after, limit);
-                    member_page(&state.db, conversation_id, user_id, requested).await
+                    let requested = PageRequest::new(before, after, limit);
+                    chat.service
+                        .history(conversation_id, user_id, requested)
+                        .await
                 };
                 ctx.wait(
                     fetch
@@ -157,7 +199,7 @@ impl WsSession {
                         .map(move |result, act, ctx| match result {
                             Ok((messages, has_more)) => {
                                 let history = ServerFrame::History {
-                                    conversation_id,
+                                    conversation_id: conversation_id.get(),
                                     messages: messages.into_iter().map(MessageView::from).collect(),
                                     has_more,
                                     reference,

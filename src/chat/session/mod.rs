@@ -2,49 +2,87 @@
 //! the frame stream to read), the proven identity, the heartbeat, the rate limits and a
 //! bounded outbound queue drained by one writer task, so writes stay in order and one slow
 //! reader can never grow the server's memory without bound.
+//!
+//! The echo socket of `/ws/test` is the same actor in [`Mode::Echo`]: it shares the
+//! heartbeat, the rate limit, the size limit and every close path, and only answers frames
+//! differently.
+//!
+//! - `auth`: proving and keeping an identity (`auth`, `initial`, expiry, `refresh`).
+//! - `frames`: what each client frame does, as calls into the service layer.
 
 mod auth;
 mod frames;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web::web;
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
+use actix_ws::{AggregatedMessage, CloseReason, ProtocolError};
+use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
 
+use super::close::Close;
 use super::messages::*;
-use super::protocol::{self, ClientFrame, ServerFrame};
+use super::protocol::ServerFrame;
 use super::slots::SlotGuard;
+use super::Chat;
 use crate::db::models::UserView;
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::limits::{Buckets, Excesses};
-use crate::startup::AppState;
 
-/// Before authentication a frame may be at most this large.
+/// Before authentication (and always on the echo socket) a frame may be at most this large.
 pub const UNAUTHENTICATED_FRAME_BYTES: usize = 4096;
+
+/// What a socket is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `/ws` and `/ws/conversations/{id}`: the chat protocol.
+    Chat,
+    /// `/ws/test`: echoes every frame, never authenticated, no chat data.
+    Echo,
+}
 
 /// The identity a socket proved.
 #[derive(Debug, Clone)]
 pub struct SocketIdentity {
+    /// Who, as the database had them when the socket authenticated.
     pub user: UserView,
+    /// The same user's id, typed for the service layer.
+    pub user_id: UserId,
     /// The login session whose logout closes this socket.
     pub login_session: String,
     /// When the token it authenticated with expires (Unix seconds); cookies have none.
     pub token_expires_at: Option<i64>,
 }
 
+/// How an accepted socket starts.
+pub struct Accepted {
+    /// Chat or echo.
+    pub mode: Mode,
+    /// The identity the handshake proved, if it proved one.
+    pub identity: Option<SocketIdentity>,
+    /// The conversation of a `/ws/conversations/{id}` socket.
+    pub bound: Option<i64>,
+    /// The newest message id of that conversation, read by the handshake.
+    pub bound_last_id: Option<i64>,
+    /// The socket's place under the connection limits.
+    pub slot: SlotGuard,
+}
+
 /// What the writer task sends.
 enum Outbound {
     Text(ByteString),
+    Binary(Bytes),
     Close(CloseReason),
 }
 
 /// One WebSocket.
 pub struct WsSession {
     id: SocketId,
-    state: web::Data<AppState>,
+    chat: Arc<Chat>,
+    mode: Mode,
     ws: actix_ws::Session,
     outbound: mpsc::Sender<Outbound>,
     identity: Option<SocketIdentity>,
@@ -62,37 +100,38 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    /// Starts the actor for an accepted socket, with its identity when the handshake
-    /// proved one.
+    /// Starts the actor for an accepted socket.
     pub fn start(
-        state: web::Data<AppState>,
+        chat: Arc<Chat>,
         ws: actix_ws::Session,
         stream: actix_ws::MessageStream,
-        identity: Option<SocketIdentity>,
-        bound: Option<i64>,
-        bound_last_id: Option<i64>,
-        slot: SlotGuard,
+        accepted: Accepted,
     ) {
-        let config = &state.config;
+        let config = &chat.config;
+        let max_frame = match accepted.mode {
+            Mode::Chat => config.max_frame_bytes,
+            Mode::Echo => UNAUTHENTICATED_FRAME_BYTES,
+        };
         let stream = stream
-            .max_frame_size(config.max_frame_bytes)
+            .max_frame_size(max_frame)
             .aggregate_continuations()
-            .max_continuation_size(config.max_frame_bytes);
+            .max_continuation_size(max_frame);
         let (outbound, queue) = mpsc::channel(config.outbound_queue_limit);
         actix_web::rt::spawn(write_frames(ws.clone(), queue));
         let frames = Buckets::new(config.rate_limit_per_sec, config.rate_limit_burst);
-        let id = state.chat.socket_id();
+        let id = chat.socket_id();
         WsSession::create(move |ctx| {
             ctx.add_stream(stream);
             WsSession {
                 id,
-                state,
+                chat,
+                mode: accepted.mode,
                 ws,
                 outbound,
-                identity,
-                bound_last_id,
-                bound,
-                slot,
+                identity: accepted.identity,
+                bound_last_id: accepted.bound_last_id,
+                bound: accepted.bound,
+                slot: accepted.slot,
                 last_seen: Instant::now(),
                 frames,
                 excess: Excesses::new(),
@@ -103,19 +142,17 @@ impl WsSession {
     }
 
     fn send(&mut self, frame: &ServerFrame, ctx: &mut Context<Self>) {
-        self.enqueue(frame.encode(), ctx);
+        self.enqueue(Outbound::Text(frame.encode()), ctx);
     }
 
     /// Queues a frame; a full queue means a reader too slow to keep: close 4002.
-    fn enqueue(&mut self, text: ByteString, ctx: &mut Context<Self>) {
+    fn enqueue(&mut self, out: Outbound, ctx: &mut Context<Self>) {
         if self.closing {
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(_)) =
-            self.outbound.try_send(Outbound::Text(text))
-        {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbound.try_send(out) {
             self.closing = true;
-            let reason = close_reason(4002, "outbound queue full");
+            let reason = Close::SlowConsumer.reason("outbound queue full");
             let ws = self.ws.clone();
             actix_web::rt::spawn(async move {
                 let _ = ws.close(Some(reason)).await;
@@ -125,12 +162,12 @@ impl WsSession {
     }
 
     /// Sends a close frame after whatever is queued, then stops.
-    fn close(&mut self, code: u16, reason: &str, ctx: &mut Context<Self>) {
+    fn close(&mut self, code: Close, description: &str, ctx: &mut Context<Self>) {
         if self.closing {
             return;
         }
         self.closing = true;
-        let reason = close_reason(code, reason);
+        let reason = code.reason(description);
         if let Err(mpsc::error::TrySendError::Full(Outbound::Close(reason))) =
             self.outbound.try_send(Outbound::Close(reason))
         {
@@ -142,116 +179,76 @@ impl WsSession {
         ctx.stop();
     }
 
+    /// Answers a refused frame with an `error`; an internal error is logged with its cause,
+    /// the socket and the user, as an HTTP 500 is, and the client sees only "internal error".
     fn error(&mut self, error: &AppError, reference: Option<String>, ctx: &mut Context<Self>) {
         use actix_web::ResponseError;
         let code = AppError::code_for(error.status_code());
         let message = match error {
-            AppError::Internal(_) => "internal error".to_string(),
+            AppError::Internal(cause) => {
+                let user = self.identity.as_ref().map(|i| i.user.id);
+                log::error!(
+                    "internal error on socket {} (user {user:?}): {cause:#}",
+                    self.id
+                );
+                "internal error".to_string()
+            }
             other => other.to_string(),
         };
         self.send(&ServerFrame::error(code, message, reference), ctx);
     }
 
-    /// Counts a rate-limited frame; too many in a row closes 4029.
-    fn rate_limited(
+    /// Takes a token from the socket's own bucket (the user's, for a message); past it,
+    /// an `error` `rate_limited`, and too many in a row close 4029.
+    fn within_rate(
         &mut self,
-        retry_after: u64,
+        message: bool,
         reference: Option<String>,
         ctx: &mut Context<Self>,
-    ) {
+    ) -> bool {
+        let allowed = match (&self.identity, message) {
+            (Some(identity), true) => self.chat.send_limiter.take(identity.user.id),
+            _ => self.frames.take(()),
+        };
+        let Err(retry_after) = allowed else {
+            return true;
+        };
         if self.excess.record() {
-            self.close(4029, "rate limit exceeded repeatedly", ctx);
+            self.close(Close::RateLimited, "rate limit exceeded repeatedly", ctx);
         } else {
             let message = format!("too many frames, retry in {retry_after} s");
             self.send(&ServerFrame::error("rate_limited", message, reference), ctx);
         }
+        false
     }
 
-    fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
-        let authenticated = self.identity.is_some();
-        if !authenticated && text.len() > UNAUTHENTICATED_FRAME_BYTES {
-            return self.close(1009, "frame too large before authentication", ctx);
-        }
-        let frame = match protocol::parse(text) {
-            Ok(frame) => frame,
-            Err(malformed) => {
-                return self.send(
-                    &ServerFrame::error("bad_request", malformed.message, malformed.reference),
-                    ctx,
-                );
+    /// Pings on every heartbeat, and closes 4000 when nothing came back in time.
+    fn start_heartbeat(&self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.chat.config.heartbeat_interval, |act, ctx| {
+            if act.last_seen.elapsed() > act.chat.config.client_timeout {
+                return act.close(Close::HeartbeatTimeout, "heartbeat timeout", ctx);
             }
-        };
-        let is_message = matches!(frame, ClientFrame::Message { .. });
-        let allowed = match (&self.identity, is_message) {
-            (Some(identity), true) => self.state.send_limiter.take(identity.user.id),
-            _ => self.frames.take(()),
-        };
-        if let Err(retry_after) = allowed {
-            return self.rate_limited(retry_after, reference_of(&frame), ctx);
-        }
-        match (authenticated, frame) {
-            (_, ClientFrame::Ping { reference }) => {
-                self.send(&ServerFrame::Pong { reference }, ctx)
-            }
-            (_, ClientFrame::Auth { token, reference }) => {
-                self.on_auth(&token, None, None, reference, ctx)
-            }
-            (
-                _,
-                ClientFrame::Initial {
-                    user_id,
-                    conversation_id,
-                    token,
-                    reference,
-                },
-            ) => self.on_initial(user_id, conversation_id, token, reference, ctx),
-            (false, other) => {
-                let message = "authenticate first with auth or initial";
-                self.send(
-                    &ServerFrame::error("unauthenticated", message, reference_of(&other)),
-                    ctx,
-                )
-            }
-            (true, frame) => self.on_frame(frame, ctx),
-        }
-    }
-}
-
-fn reference_of(frame: &ClientFrame) -> Option<String> {
-    match frame {
-        ClientFrame::Auth { reference, .. }
-        | ClientFrame::Initial { reference, .. }
-        | ClientFrame::Join { reference, .. }
-        | ClientFrame::Leave { reference, .. }
-        | ClientFrame::Message { reference, .. }
-        | ClientFrame::Typing { reference, .. }
-        | ClientFrame::Read { reference, .. }
-        | ClientFrame::History { reference, .. }
-        | ClientFrame::Refresh { reference, .. }
-        | ClientFrame::Ping { reference } => reference.clone(),
-    }
-}
-
-fn close_reason(code: u16, description: &str) -> CloseReason {
-    CloseReason {
-        code: CloseCode::from(code),
-        description: Some(description.to_string()),
+            let mut ws = act.ws.clone();
+            actix_web::rt::spawn(async move {
+                let _ = ws.ping(b"").await;
+            });
+        });
     }
 }
 
 /// Drains the outbound queue into the socket, in order, until a close or a dead socket.
 async fn write_frames(mut ws: actix_ws::Session, mut queue: mpsc::Receiver<Outbound>) {
     while let Some(out) = queue.recv().await {
-        match out {
-            Outbound::Text(text) => {
-                if ws.text(text).await.is_err() {
-                    return;
-                }
-            }
+        let sent = match out {
+            Outbound::Text(text) => ws.text(text).await,
+            Outbound::Binary(bytes) => ws.binary(bytes).await,
             Outbound::Close(reason) => {
                 let _ = ws.close(Some(reason)).await;
                 return;
             }
+        };
+        if sent.is_err() {
+            return;
         }
     }
 }
@@ -260,30 +257,24 @@ impl Actor for WsSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let chat = &self.state.chat.server;
-        chat.do_send(Connect {
+        self.chat.server.do_send(Connect {
             socket: self.id,
             push: ctx.address().recipient(),
             close: ctx.address().recipient(),
             bound: self.bound,
         });
-        ctx.run_interval(self.state.config.heartbeat_interval, |act, ctx| {
-            if act.last_seen.elapsed() > act.state.config.client_timeout {
-                return act.close(4000, "heartbeat timeout", ctx);
-            }
-            let mut ws = act.ws.clone();
-            actix_web::rt::spawn(async move {
-                let _ = ws.ping(b"").await;
-            });
-        });
+        self.start_heartbeat(ctx);
+        if self.mode == Mode::Echo {
+            return;
+        }
         match self.identity.take() {
             Some(identity) => {
                 self.authenticated(identity, self.bound_last_id, None, ctx);
             }
             None => {
-                ctx.run_later(self.state.config.first_message_timeout, |act, ctx| {
+                ctx.run_later(self.chat.config.first_message_timeout, |act, ctx| {
                     if act.identity.is_none() {
-                        act.close(1008, "authentication timed out", ctx);
+                        act.close(Close::PolicyViolation, "authentication timed out", ctx);
                     }
                 });
             }
@@ -291,10 +282,7 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.state
-            .chat
-            .server
-            .do_send(Disconnect { socket: self.id });
+        self.chat.server.do_send(Disconnect { socket: self.id });
     }
 }
 
@@ -303,7 +291,7 @@ impl Handler<Push> for WsSession {
 
     /// A frame routed by the `ChatServer`.
     fn handle(&mut self, msg: Push, ctx: &mut Context<Self>) {
-        self.enqueue(msg.0, ctx);
+        self.enqueue(Outbound::Text(msg.0), ctx);
     }
 }
 
@@ -320,10 +308,24 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
     fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Context<Self>) {
         self.last_seen = Instant::now();
         match item {
-            Ok(AggregatedMessage::Text(text)) => self.on_text(&text, ctx),
-            Ok(AggregatedMessage::Binary(_)) => {
-                self.close(1003, "binary frames are not supported", ctx)
-            }
+            Ok(AggregatedMessage::Text(text)) => match self.mode {
+                Mode::Chat => self.on_text(&text, ctx),
+                Mode::Echo => {
+                    if self.within_rate(false, None, ctx) {
+                        self.enqueue(Outbound::Text(text), ctx);
+                    }
+                }
+            },
+            Ok(AggregatedMessage::Binary(bytes)) => match self.mode {
+                Mode::Chat => {
+                    self.close(Close::Unsupported, "binary frames are not supported", ctx)
+                }
+                Mode::Echo => {
+                    if self.within_rate(false, None, ctx) {
+                        self.enqueue(Outbound::Binary(bytes), ctx);
+                    }
+                }
+            },
             Ok(AggregatedMessage::Ping(bytes)) => {
                 let mut ws = self.ws.clone();
                 actix_web::rt::spawn(async move {
@@ -331,14 +333,14 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
                 });
             }
             Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => self.close(1000, "bye", ctx),
-            Err(ProtocolError::Overflow) => self.close(1009, "frame too large", ctx),
+            Ok(AggregatedMessage::Close(_)) => self.close(Close::Normal, "bye", ctx),
+            Err(ProtocolError::Overflow) => self.close(Close::TooBig, "frame too large", ctx),
             Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
-                self.close(1007, "text frames must be UTF-8", ctx)
+                self.close(Close::InvalidPayload, "text frames must be UTF-8", ctx)
             }
             Err(e) => {
                 log::debug!("socket {} protocol error: {e}", self.id);
-                self.close(1002, "protocol error", ctx);
+                self.close(Close::ProtocolError, "protocol error", ctx);
             }
         }
     }
