@@ -1,5 +1,5 @@
 //! What every request may need, shared by all workers. This module only names the
-//! handles; [`startup`](crate::startup) builds them. Nothing here imports the HTTP layers
+//! handles; `startup.rs` builds them. Nothing here imports the HTTP layers
 //! (`routes`, `middleware`, `startup`), so everyone can import it without a cycle.
 
 use std::sync::Arc;

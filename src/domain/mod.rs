@@ -9,7 +9,7 @@ mod role;
 
 pub use content::{ClientMsgId, Content, Title};
 pub use ids::{ConversationId, MessageId, UserId, NOT_AN_ID};
-pub use names::{DisplayName, Password, Username};
+pub use names::{DisplayName, Password, Username, MAX_USERNAME_CHARS};
 pub use role::Role;
 
 /// A field that failed to parse, with the reason; becomes `400 bad_request`.

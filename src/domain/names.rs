@@ -2,6 +2,9 @@
 
 use super::{invalid, InvalidField};
 
+/// The longest username.
+pub const MAX_USERNAME_CHARS: usize = 32;
+
 /// A username: 3–32 of `a-z 0-9 _ . -`, compared case-insensitively by being stored
 /// lower-cased (`Alice` registers, logs in and is found as `alice`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +14,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Username, InvalidField> {
         let name = raw.trim().to_lowercase();
         let length = name.chars().count();
-        if !(3..=32).contains(&length) {
+        if !(3..=MAX_USERNAME_CHARS).contains(&length) {
             return Err(invalid("username", "must be 3 to 32 characters"));
         }
         if !name.chars().all(|ch| {

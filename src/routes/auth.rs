@@ -11,41 +11,55 @@ use super::JsonBody;
 use crate::auth::identity::{CookieLogin, COOKIE_LOGIN_KEY};
 use crate::auth::{password, AuthUser};
 use crate::db::{self, models::UserView};
-use crate::domain::{DisplayName, Password, Username};
-use crate::error::AppError;
+use crate::domain::{DisplayName, Password, Username, MAX_USERNAME_CHARS};
+use crate::error::{AppError, DbContext};
 use crate::middleware::session::SESSION_TTL_DAYS;
 use crate::state::AppState;
 
+/// Body of `POST /api/auth/register`.
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    /// 3–32 of `a-z 0-9 _ . -`, case-insensitive.
     pub username: String,
+    /// 8–128 characters.
     pub password: String,
+    /// 1–64 characters; the username when absent.
     pub display_name: Option<String>,
 }
 
+/// Body of `POST /api/auth/login`.
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    /// Case-insensitive.
     pub username: String,
+    /// The password.
     pub password: String,
 }
 
 /// Answer of register and login.
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
+    /// Who logged in.
     pub user: UserView,
+    /// A bearer token for this login session.
     pub token: String,
+    /// When the token expires.
     pub expires_at: String,
 }
 
 /// Answer of `POST /api/auth/token`.
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// A fresh bearer token of the same login session.
     pub token: String,
+    /// When it expires.
     pub expires_at: String,
 }
 
+/// Answer of `GET /api/auth/me`.
 #[derive(Serialize, ToSchema)]
 pub struct MeResponse {
+    /// The caller.
     pub user: UserView,
 }
 
@@ -62,15 +76,13 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
-    let username =
-        Username::parse(&body.username).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let password =
-        Password::parse(&body.password).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let display_name = DisplayName::parse(body.display_name.as_deref(), &username)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let username = Username::parse(&body.username)?;
+    let password = Password::parse(&body.password)?;
+    let display_name = DisplayName::parse(body.display_name.as_deref(), &username)?;
     let taken = || AppError::Conflict(format!("username {} is taken", username.as_str()));
     if db::users::find_by_username(&state.db, username.as_str())
-        .await?
+        .await
+        .context("looking up the username")?
         .is_some()
     {
         return Err(taken());
@@ -79,7 +91,8 @@ pub async fn register(
         .await
         .map_err(|e| AppError::Internal(e.into()))??;
     let user = db::users::create(&state.db, username.as_str(), display_name.as_str(), &hash)
-        .await?
+        .await
+        .context("creating a user")?
         .ok_or_else(taken)?;
     let answer = start_session(&state, &session, user.into()).await?;
     Ok(HttpResponse::Created().json(answer))
@@ -96,6 +109,13 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { username, password } = body.0;
     let name = username.trim().to_lowercase();
+    let invalid = || AppError::Unauthorized("invalid username or password".into());
+    // No user can have a name past the username limit: refuse it before it costs the
+    // limiter memory or argon2 time.
+    if name.chars().count() > MAX_USERNAME_CHARS {
+        state.metrics.auth_rejected("bad_password");
+        return Err(invalid());
+    }
     let addr = req
         .peer_addr()
         .map(|a| a.ip())
@@ -105,7 +125,9 @@ pub async fn login(
         .attempt(addr, &name)
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
     let user = match Username::parse(&name) {
-        Ok(username) => db::users::find_by_username(&state.db, username.as_str()).await?,
+        Ok(username) => db::users::find_by_username(&state.db, username.as_str())
+            .await
+            .context("looking up the username")?,
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -116,9 +138,7 @@ pub async fn login(
         (true, Some(user)) => user,
         _ => {
             state.metrics.auth_rejected("bad_password");
-            return Err(AppError::Unauthorized(
-                "invalid username or password".into(),
-            ));
+            return Err(invalid());
         }
     };
     let answer = start_session(&state, &session, user.into()).await?;
@@ -136,7 +156,8 @@ async fn start_session(
         user.id,
         chrono::TimeDelta::days(SESSION_TTL_DAYS),
     )
-    .await?;
+    .await
+    .context("opening a login session")?;
     let session_end = row.expires_at.and_utc();
     let (token, expires) = state.tokens.issue(user.id, &row.id, session_end)?;
     session.renew();
@@ -166,7 +187,9 @@ pub async fn logout(
     caller: AuthUser,
 ) -> Result<HttpResponse, AppError> {
     let session_id = caller.0.session_id;
-    db::sessions::revoke(&state.db, &session_id).await?;
+    db::sessions::revoke(&state.db, &session_id)
+        .await
+        .context("revoking a login session")?;
     state.revoked.insert(session_id.clone());
     state.live.session_revoked(session_id);
     session.purge();
@@ -177,7 +200,8 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = MeResponse), (status = 401)), security(("bearer" = [])))]
 pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
     let user = db::users::find(&state.db, caller.0.user_id.get())
-        .await?
+        .await
+        .context("reading the caller")?
         .ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
     Ok(HttpResponse::Ok().json(MeResponse { user: user.into() }))
 }
@@ -190,7 +214,8 @@ pub async fn refresh_token(
 ) -> Result<HttpResponse, AppError> {
     let identity = caller.0;
     let row = db::sessions::find(&state.db, &identity.session_id)
-        .await?
+        .await
+        .context("reading the login session")?
         .filter(|s| s.revoked_at.is_none() && s.expires_at.and_utc() > Utc::now())
         .ok_or_else(|| AppError::Unauthorized("the login session has ended".into()))?;
     let (token, expires) =

@@ -6,20 +6,23 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::db::{self, models::UserView};
-use crate::error::AppError;
+use crate::error::{AppError, DbContext};
 use crate::state::AppState;
 
 /// At most this many users per search.
 const SEARCH_LIMIT: i64 = 20;
 
+/// Query of `GET /api/users`.
 #[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {
     /// Username prefix, case-insensitive.
     pub query: Option<String>,
 }
 
+/// `{"users"}`.
 #[derive(Serialize, ToSchema)]
 pub struct UsersResponse {
+    /// At most 20, by username.
     pub users: Vec<UserView>,
 }
 
@@ -37,7 +40,9 @@ pub async fn search_users(
             "query: must not contain control characters".into(),
         ));
     }
-    let users = db::users::search_prefix(&state.db, &prefix, SEARCH_LIMIT).await?;
+    let users = db::users::search_prefix(&state.db, &prefix, SEARCH_LIMIT)
+        .await
+        .context("searching users")?;
     Ok(HttpResponse::Ok().json(UsersResponse {
         users: users.into_iter().map(UserView::from).collect(),
     }))
