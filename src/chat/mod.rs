@@ -6,6 +6,7 @@
 //! [`Live`], in commit order.
 //!
 //! - [`close`]: the close codes.
+//! - [`frame_guard`]: the bound in front of `actix-ws` that keeps each socket's input small.
 //! - [`protocol`]: the frames, as types (and the JSON Schema made from them).
 //! - [`messages`]: what the actors tell each other.
 //! - [`rooms`]: who is where, as plain bookkeeping.
@@ -15,6 +16,7 @@
 //!   the one count of open sockets.
 
 pub mod close;
+pub mod frame_guard;
 pub mod messages;
 pub mod protocol;
 pub mod rooms;

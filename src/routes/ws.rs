@@ -107,7 +107,6 @@ async fn accept(
             .await?;
     }
 
-    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])?;
     let accepted = Accepted {
         mode: Mode::Chat,
         identity,
@@ -115,8 +114,7 @@ async fn accept(
         bound_last_id,
         slot,
     };
-    WsSession::start(state.chat.clone(), session, stream, accepted);
-    Ok(response)
+    WsSession::accept(state.chat.clone(), &req, body, accepted).await
 }
 
 /// A handshake from a browser page of another site gets 403 (cross-site WebSocket hijacking).

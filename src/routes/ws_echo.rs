@@ -6,7 +6,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::ws::check_origin;
-use crate::chat::protocol::SUBPROTOCOL;
 use crate::chat::session::{Accepted, Mode, WsSession};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,7 +27,6 @@ pub async fn echo(
         .slots
         .acquire_anonymous()
         .map_err(|_| AppError::Unavailable)?;
-    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])?;
     let accepted = Accepted {
         mode: Mode::Echo,
         identity: None,
@@ -36,6 +34,5 @@ pub async fn echo(
         bound_last_id: None,
         slot,
     };
-    WsSession::start(state.chat.clone(), session, stream, accepted);
-    Ok(response)
+    WsSession::accept(state.chat.clone(), &req, body, accepted).await
 }

@@ -31,6 +31,7 @@ impl WsSession {
             login_session: identity.login_session.clone(),
         });
         self.arm_expiry(identity.token_expires_at, ctx);
+        self.frame_limit.set(self.chat.config.max_frame_bytes);
         let ready = ServerFrame::Ready {
             user: identity.user.clone(),
             session_id: self.id.to_string(),

@@ -4,7 +4,6 @@
 
 use actix::prelude::*;
 
-use crate::chat::close::Close;
 use crate::chat::messages::*;
 use crate::chat::protocol::{self, ClientFrame, ServerFrame};
 use crate::db::models::MessageView;
@@ -18,10 +17,8 @@ impl WsSession {
     /// A text frame of the chat protocol: size before authentication, parse, rate limit,
     /// then what it asks for.
     pub(super) fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        // Sizes were checked by the frame guard, before the frame was read.
         let authenticated = self.identity.is_some();
-        if !authenticated && text.len() > super::UNAUTHENTICATED_FRAME_BYTES {
-            return self.close(Close::TooBig, "frame too large before authentication", ctx);
-        }
         let frame = match protocol::parse(text) {
             Ok(frame) => frame,
             Err(malformed) => {

@@ -13,18 +13,21 @@
 mod auth;
 mod frames;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, CloseReason, ProtocolError};
 use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
 
 use super::close::Close;
+use super::frame_guard::{FrameGuard, FrameLimit};
 use super::messages::*;
-use super::protocol::ServerFrame;
+use super::protocol::{ServerFrame, SUBPROTOCOL};
 use super::slots::SlotGuard;
 use super::Chat;
 use crate::db::models::UserView;
@@ -75,6 +78,9 @@ pub struct Accepted {
 enum Outbound {
     Text(ByteString),
     Binary(Bytes),
+    /// The answer to a ping; at most one waits at a time (RFC 6455 allows answering only
+    /// the latest), so a ping flood cannot fill memory.
+    Pong(Bytes),
     Close(CloseReason),
 }
 
@@ -91,6 +97,10 @@ pub struct WsSession {
     /// The conversation of a `/ws/conversations/{id}` socket.
     bound: Option<i64>,
     slot: SlotGuard,
+    /// The frame limit its guard enforces: 4 KiB until authenticated.
+    frame_limit: Arc<FrameLimit>,
+    /// Whether a pong is queued and not yet written.
+    pong_queued: Arc<AtomicBool>,
     last_seen: Instant,
     /// Non-message frames, per socket.
     frames: Buckets<()>,
@@ -100,24 +110,35 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    /// Starts the actor for an accepted socket.
-    pub fn start(
+    /// Accepts the upgrade behind a [`FrameGuard`] and starts the actor. The guard's
+    /// first limit is 4 KiB, or `MAX_FRAME_BYTES` for a socket the handshake authenticated.
+    pub async fn accept(
         chat: Arc<Chat>,
-        ws: actix_ws::Session,
-        stream: actix_ws::MessageStream,
+        req: &HttpRequest,
+        body: web::Payload,
         accepted: Accepted,
-    ) {
+    ) -> actix_web::Result<HttpResponse> {
         let config = &chat.config;
-        let max_frame = match accepted.mode {
-            Mode::Chat => config.max_frame_bytes,
-            Mode::Echo => UNAUTHENTICATED_FRAME_BYTES,
+        let first_limit = match (accepted.mode, &accepted.identity) {
+            (Mode::Chat, Some(_)) => config.max_frame_bytes,
+            _ => UNAUTHENTICATED_FRAME_BYTES,
         };
+        let frame_limit = FrameLimit::new(first_limit);
+        let guarded = FrameGuard::new(body.into_inner(), Arc::clone(&frame_limit));
+        let mut payload: dev::Payload = dev::Payload::Stream {
+            payload: Box::pin(guarded),
+        };
+        let body = web::Payload::from_request(req, &mut payload).await?;
+        let (response, ws, stream) = actix_ws::handle_with_protocols(req, body, &[SUBPROTOCOL])?;
+        // The guard decides; these only back it up.
+        let most = config.max_frame_bytes.max(UNAUTHENTICATED_FRAME_BYTES);
         let stream = stream
-            .max_frame_size(max_frame)
+            .max_frame_size(most)
             .aggregate_continuations()
-            .max_continuation_size(max_frame);
+            .max_continuation_size(most);
         let (outbound, queue) = mpsc::channel(config.outbound_queue_limit);
-        actix_web::rt::spawn(write_frames(ws.clone(), queue));
+        let pong_queued = Arc::new(AtomicBool::new(false));
+        actix_web::rt::spawn(write_frames(ws.clone(), queue, Arc::clone(&pong_queued)));
         let frames = Buckets::new(config.rate_limit_per_sec, config.rate_limit_burst);
         let id = chat.socket_id();
         WsSession::create(move |ctx| {
@@ -132,6 +153,8 @@ impl WsSession {
                 bound_last_id: accepted.bound_last_id,
                 bound: accepted.bound,
                 slot: accepted.slot,
+                frame_limit,
+                pong_queued,
                 last_seen: Instant::now(),
                 frames,
                 excess: Excesses::new(),
@@ -139,6 +162,7 @@ impl WsSession {
                 closing: false,
             }
         });
+        Ok(response)
     }
 
     fn send(&mut self, frame: &ServerFrame, ctx: &mut Context<Self>) {
@@ -237,11 +261,19 @@ impl WsSession {
 }
 
 /// Drains the outbound queue into the socket, in order, until a close or a dead socket.
-async fn write_frames(mut ws: actix_ws::Session, mut queue: mpsc::Receiver<Outbound>) {
+async fn write_frames(
+    mut ws: actix_ws::Session,
+    mut queue: mpsc::Receiver<Outbound>,
+    pong_queued: Arc<AtomicBool>,
+) {
     while let Some(out) = queue.recv().await {
         let sent = match out {
             Outbound::Text(text) => ws.text(text).await,
             Outbound::Binary(bytes) => ws.binary(bytes).await,
+            Outbound::Pong(bytes) => {
+                pong_queued.store(false, Ordering::Relaxed);
+                ws.pong(&bytes).await
+            }
             Outbound::Close(reason) => {
                 let _ = ws.close(Some(reason)).await;
                 return;
@@ -327,13 +359,22 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
                 }
             },
             Ok(AggregatedMessage::Ping(bytes)) => {
-                let mut ws = self.ws.clone();
-                actix_web::rt::spawn(async move {
-                    let _ = ws.pong(&bytes).await;
-                });
+                if self.within_rate(false, None, ctx)
+                    && !self.pong_queued.swap(true, Ordering::Relaxed)
+                {
+                    self.enqueue(Outbound::Pong(bytes), ctx);
+                }
             }
             Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Close(_)) => self.close(Close::Normal, "bye", ctx),
+            Err(_) if self.frame_limit.verdict().is_some() => {
+                let close = self.frame_limit.verdict().unwrap_or(Close::ProtocolError);
+                let why = match close {
+                    Close::TooBig => "frame too large",
+                    _ => "protocol error",
+                };
+                self.close(close, why, ctx)
+            }
             Err(ProtocolError::Overflow) => self.close(Close::TooBig, "frame too large", ctx),
             Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
                 self.close(Close::InvalidPayload, "text frames must be UTF-8", ctx)
