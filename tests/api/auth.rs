@@ -3,7 +3,7 @@
 use awc::cookie::{Cookie, SameSite};
 use serde_json::json;
 
-use crate::helpers::{
+use crate::support::{
     is_rfc3339_utc_millis, spawn_app, spawn_app_with, Auth, PASSWORD, SESSION_COOKIE,
 };
 

@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, TestApp, TestUser};
-use crate::ws_client::WsClient;
+use crate::support::{spawn_app_with, TestApp, TestUser, WsClient};
 
 /// Two servers on one database and one Redis, where alice owns a conversation with bob;
 /// `None` when no Redis is configured for the tests.

@@ -1,35 +1,11 @@
 //! Creating, listing and reading conversations. A conversation the caller is not a member
 //! of does not exist for them: 404.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{is_rfc3339_utc_millis, spawn_app, wait_for_next_millisecond, Auth};
-
-fn member_roles(conversation: &Value) -> Vec<(String, String)> {
-    let mut roles: Vec<(String, String)> = conversation["members"]
-        .as_array()
-        .expect("members")
-        .iter()
-        .map(|m| {
-            let name = m["user"]["username"]
-                .as_str()
-                .expect("member username")
-                .to_string();
-            (name, m["role"].as_str().expect("role").to_string())
-        })
-        .collect();
-    roles.sort();
-    roles
-}
-
-fn listed_ids(response: &crate::helpers::TestResponse) -> Vec<i64> {
-    response.json()["conversations"]
-        .as_array()
-        .expect("conversations")
-        .iter()
-        .map(|c| c["id"].as_i64().expect("id"))
-        .collect()
-}
+use crate::support::{
+    is_rfc3339_utc_millis, listed_ids, member_roles, spawn_app, wait_for_next_millisecond, Auth,
+};
 
 #[actix_rt::test]
 async fn create_returns_201_with_the_caller_as_owner_and_member() {

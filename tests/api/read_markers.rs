@@ -4,24 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Auth, TestApp, TestUser};
-
-/// alice and bob share a conversation in which bob sent three messages; their ids.
-async fn three_unread() -> (TestApp, TestUser, TestUser, i64, Vec<i64>) {
-    let app = spawn_app().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = app.new_conversation(&alice, &[&bob]).await;
-    let mut ids = Vec::new();
-    for text in ["one", "two", "three"] {
-        ids.push(
-            app.send_message(&bob, id, text).await["id"]
-                .as_i64()
-                .expect("id"),
-        );
-    }
-    (app, alice, bob, id, ids)
-}
+use crate::support::{three_unread, Auth};
 
 #[actix_rt::test]
 async fn marking_a_message_read_is_204_and_lowers_the_unread_count() {

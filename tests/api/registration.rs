@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{is_rfc3339_utc_millis, spawn_app, PASSWORD};
+use crate::support::{is_rfc3339_utc_millis, spawn_app, PASSWORD};
 
 #[actix_rt::test]
 async fn register_returns_201_with_the_user_a_token_and_its_expiry() {

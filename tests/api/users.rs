@@ -1,15 +1,6 @@
 //! `GET /api/users?query=`: finding people by username prefix.
 
-use crate::helpers::{spawn_app, Auth};
-
-fn usernames(response: &crate::helpers::TestResponse) -> Vec<String> {
-    response.json()["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .map(|u| u["username"].as_str().expect("username").to_string())
-        .collect()
-}
+use crate::support::{spawn_app, usernames, Auth};
 
 #[actix_rt::test]
 async fn search_finds_users_by_username_prefix_only() {
