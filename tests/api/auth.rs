@@ -177,12 +177,7 @@ async fn login_with_a_missing_field_is_400() {
         .post_json("/api/auth/login", Auth::None, &json!({"username": "alice"}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("password"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("password");
 }
 
 #[actix_rt::test]

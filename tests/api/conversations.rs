@@ -111,12 +111,7 @@ async fn create_with_a_member_name_holding_a_nul_character_is_400_naming_it() {
         .create_conversation(&alice, &json!({"title": "Plans", "members": ["bob\u{0}"]}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("bob"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("bob");
 }
 
 #[actix_rt::test]
@@ -175,12 +170,7 @@ async fn create_with_members_that_are_not_a_list_of_names_is_400_naming_members(
         .create_conversation(&alice, &json!({"title": "Plans", "members": "bob"}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("members"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("members");
 }
 
 #[actix_rt::test]

@@ -56,12 +56,7 @@ async fn the_owner_adding_an_unknown_username_is_400_naming_it() {
 
     let response = app.add_member(&alice, id, "nobody").await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("nobody"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("nobody");
 }
 
 #[actix_rt::test]
@@ -113,12 +108,7 @@ async fn adding_without_a_username_is_400_naming_it() {
         )
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("username"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("username");
 }
 
 #[actix_rt::test]

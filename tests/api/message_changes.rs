@@ -117,12 +117,7 @@ async fn editing_to_empty_or_over_long_content_is_400_and_the_message_is_unchang
             .edit_message(&s.bob, s.message, &json!({"content": content}))
             .await;
 
-        response.assert_error(400, "bad_request");
-        assert!(
-            response.error_message().contains("content"),
-            "{}",
-            response.text()
-        );
+        response.assert_bad_request_naming("content");
     }
     assert_eq!(
         s.app.get_message(&s.bob, s.message).await.json()["message"]["content"],

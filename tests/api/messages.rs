@@ -173,12 +173,7 @@ async fn content_over_4000_characters_is_400_and_nothing_is_stored() {
         )
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("content"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("content");
     assert!(app.all_messages(&alice, id).await.is_empty());
 }
 

@@ -59,12 +59,7 @@ async fn a_message_of_another_conversation_is_400_naming_message_id() {
         .mark_read(&alice, id, &json!({"message_id": foreign}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("message_id"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("message_id");
     assert_eq!(app.unread_count(&alice, id).await, 3);
 }
 
@@ -76,12 +71,7 @@ async fn a_message_id_that_does_not_exist_is_400_naming_message_id() {
         .mark_read(&alice, id, &json!({"message_id": ids[2] + 1000}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("message_id"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("message_id");
 }
 
 #[actix_rt::test]

@@ -139,12 +139,7 @@ async fn register_refuses_a_password_shorter_than_8_or_longer_than_128_character
             .register(&json!({"username": name, "password": bad}))
             .await;
 
-        response.assert_error(400, "bad_request");
-        assert!(
-            response.error_message().contains("password"),
-            "{}",
-            response.text()
-        );
+        response.assert_bad_request_naming("password");
     }
 }
 
@@ -166,12 +161,7 @@ async fn register_without_a_password_is_400_naming_it() {
 
     let response = app.register(&json!({"username": "bob"})).await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("password"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("password");
 }
 
 #[actix_rt::test]
@@ -182,12 +172,7 @@ async fn register_with_a_number_for_username_is_400_naming_it() {
         .register(&json!({"username": 42, "password": PASSWORD}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("username"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("username");
 }
 
 #[actix_rt::test]
