@@ -154,6 +154,27 @@ pub async fn tight_rate_app() -> TestApp {
     spawn_app_with(&[("RATE_LIMIT_PER_SEC", "1"), ("RATE_LIMIT_BURST", "2")]).await
 }
 
+/// Two servers on one database and one Redis, where alice owns a conversation with bob;
+/// panics when `TEST_REDIS_URL` names no Redis server, so a cluster test never passes
+/// without having run.
+pub async fn two_nodes() -> (TestApp, TestApp, TestUser, TestUser, i64) {
+    let redis = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "TEST_REDIS_URL is not set: the cluster tests need a Redis server, \
+                 e.g. TEST_REDIS_URL=redis://127.0.0.1:6379"
+            )
+        });
+    let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str())]).await;
+    let node_b = node_a.another_instance().await;
+    let alice = node_a.signup("alice").await;
+    let bob = node_a.signup("bob").await;
+    let id = node_a.new_conversation(&alice, &[&bob]).await;
+    (node_a, node_b, alice, bob, id)
+}
+
 /// A server to stop, beside the one whose database and secrets it shares; sockets left
 /// open are cut after two seconds rather than the default ten.
 pub async fn stoppable_app() -> (TestApp, TestApp, ShutdownHandle) {
