@@ -126,7 +126,7 @@ async fn editing_to_empty_or_over_long_content_is_400_and_the_message_is_unchang
 }
 
 #[actix_rt::test]
-async fn editing_to_content_with_a_nul_character_is_stored_intact_or_refused_naming_content() {
+async fn editing_to_content_with_a_nul_character_is_400_naming_content_and_keeps_the_original() {
     let s = message_scene().await;
 
     let response = s
@@ -134,7 +134,9 @@ async fn editing_to_content_with_a_nul_character_is_stored_intact_or_refused_nam
         .edit_message(&s.bob, s.message, &json!({"content": "fixed\u{0}"}))
         .await;
 
-    response.assert_accepted_or_refused_naming(200, "content");
+    response.assert_bad_request_naming("content");
+    let stored = s.app.get_message(&s.bob, s.message).await;
+    assert_eq!(stored.json()["message"]["content"], "original");
 }
 
 #[actix_rt::test]

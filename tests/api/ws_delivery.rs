@@ -149,6 +149,41 @@ async fn empty_content_is_error_bad_request_and_nothing_is_stored() {
 }
 
 #[actix_rt::test]
+async fn content_with_a_nul_character_is_error_bad_request_and_nothing_is_stored() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let mut socket = WsClient::joined(&app, &alice, id).await;
+
+    let reply = socket
+        .request_reply(
+            json!({"type": "message", "conversation_id": id, "content": "before\u{0}after"}),
+        )
+        .await;
+
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["code"], "bad_request");
+    assert!(app.all_messages(&alice, id).await.is_empty());
+}
+
+#[actix_rt::test]
+async fn a_client_msg_id_with_a_nul_character_is_error_bad_request_and_nothing_is_stored() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let mut socket = WsClient::joined(&app, &alice, id).await;
+
+    let reply = socket
+        .request_reply(json!({
+            "type": "message",
+            "conversation_id": id,
+            "content": "hi",
+            "client_msg_id": "k\u{0}",
+        }))
+        .await;
+
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["code"], "bad_request");
+    assert!(app.all_messages(&alice, id).await.is_empty());
+}
+
+#[actix_rt::test]
 async fn content_over_max_content_chars_is_error_bad_request() {
     let app = spawn_app_with(&[("MAX_CONTENT_CHARS", "10")]).await;
     let alice = app.signup("alice").await;

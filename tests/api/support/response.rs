@@ -86,16 +86,6 @@ impl TestResponse {
         );
     }
 
-    /// Asserts a value the client sent was either accepted with `accepted` or refused with
-    /// `400` naming `field`; never a server error.
-    #[track_caller]
-    pub fn assert_accepted_or_refused_naming(&self, accepted: u16, field: &str) {
-        if self.status.as_u16() == accepted {
-            return;
-        }
-        self.assert_bad_request_naming(field);
-    }
-
     /// Asserts `400 bad_request` with a message naming `field`, as every refused value gets.
     #[track_caller]
     pub fn assert_bad_request_naming(&self, field: &str) {
