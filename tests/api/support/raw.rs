@@ -199,7 +199,9 @@ pub struct RawSocket {
 /// A frame read off a [`RawSocket`].
 #[derive(Debug)]
 pub struct RawFrame {
+    /// The frame's opcode: 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong.
     pub opcode: u8,
+    /// The unmasked payload.
     pub payload: Vec<u8>,
 }
 
