@@ -3,7 +3,7 @@
 use awc::cookie::{Cookie, SameSite};
 use serde_json::json;
 
-use crate::helpers::{
+use crate::support::{
     is_rfc3339_utc_millis, spawn_app, spawn_app_with, Auth, PASSWORD, SESSION_COOKIE,
 };
 
@@ -177,12 +177,7 @@ async fn login_with_a_missing_field_is_400() {
         .post_json("/api/auth/login", Auth::None, &json!({"username": "alice"}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("password"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("password");
 }
 
 #[actix_rt::test]

@@ -2,35 +2,18 @@
 //! before binding anything, and runs the commands of CONFIG.md (`palaver migrate`,
 //! `palaver token --user NAME`).
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use crate::helpers::{spawn_app, Auth, TestApp};
-
-/// Runs `palaver args…` against `app`'s database and secret, from an empty directory.
-fn palaver(app: &TestApp, args: &[&str]) -> Output {
-    let workdir = tempfile::tempdir().expect("a temporary directory");
-    Command::new(env!("CARGO_BIN_EXE_palaver"))
-        .args(args)
-        .env_clear()
-        .env("APP_ENV", "test")
-        .env(
-            "DATABASE_URL",
-            app.var("DATABASE_URL").expect("DATABASE_URL"),
-        )
-        .env("JWT_SECRET", app.jwt_secret())
-        .env("RUST_LOG", "error")
-        .current_dir(workdir.path())
-        .output()
-        .expect("the binary runs")
-}
+use crate::support::{
+    assert_refused_in_one_line, run_binary, run_binary_in, run_palaver, spawn_app, Auth,
+};
 
 #[actix_rt::test]
 async fn palaver_token_prints_a_token_the_server_accepts() {
     let app = spawn_app().await;
     let alice = app.signup("alice").await;
 
-    let output = palaver(&app, &["token", "--user", "Alice"]);
+    let output = run_palaver(&app, &["token", "--user", "Alice"]);
 
     assert!(
         output.status.success(),
@@ -50,7 +33,7 @@ async fn palaver_token_prints_a_token_the_server_accepts() {
 async fn palaver_token_for_an_unknown_user_fails_naming_them() {
     let app = spawn_app().await;
 
-    let output = palaver(&app, &["token", "--user", "nobody"]);
+    let output = run_palaver(&app, &["token", "--user", "nobody"]);
 
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "no token printed");
@@ -62,7 +45,7 @@ async fn palaver_migrate_on_a_migrated_database_succeeds_and_keeps_the_data() {
     let app = spawn_app().await;
     let alice = app.signup("alice").await;
 
-    let output = palaver(&app, &["migrate"]);
+    let output = run_palaver(&app, &["migrate"]);
 
     assert!(
         output.status.success(),
@@ -91,33 +74,6 @@ fn palaver_migrate_creates_a_new_sqlite_database() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(workdir.path().join("fresh.db").is_file());
-}
-
-/// Runs the built server binary in an empty directory with only `vars` set.
-fn run_binary(vars: &[(&str, &str)]) -> std::process::Output {
-    let workdir = tempfile::tempdir().expect("a temporary directory");
-    run_binary_in(workdir.path(), vars)
-}
-
-fn run_binary_in(workdir: &Path, vars: &[(&str, &str)]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_palaver"))
-        .env_clear()
-        .envs(vars.iter().copied())
-        .current_dir(workdir)
-        .output()
-        .expect("the binary runs")
-}
-
-#[track_caller]
-fn assert_refused_in_one_line(output: &std::process::Output, variable: &str) {
-    assert!(!output.status.success(), "exit status {:?}", output.status);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
-    assert!(
-        lines[0].contains(variable),
-        "the line names {variable}: {stderr:?}"
-    );
 }
 
 #[test]

@@ -4,33 +4,14 @@
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, TestApp, TestUser};
+use crate::support::{a_crowded_conversation, sorted_seqs, spawn_app_with, PASSWORD};
 
 const SENDERS: usize = 20;
-
-/// `SENDERS` users, all members of one conversation owned by the first.
-async fn a_crowded_conversation(app: &TestApp) -> (Vec<TestUser>, i64) {
-    let users =
-        join_all((0..SENDERS).map(|i| async move { app.signup(&format!("user{i:02}")).await }))
-            .await;
-    let others: Vec<&TestUser> = users[1..].iter().collect();
-    let id = app.new_conversation(&users[0], &others).await;
-    (users, id)
-}
-
-fn sorted_seqs(messages: &[serde_json::Value]) -> Vec<i64> {
-    let mut seqs: Vec<i64> = messages
-        .iter()
-        .map(|m| m["seq"].as_i64().expect("seq"))
-        .collect();
-    seqs.sort_unstable();
-    seqs
-}
 
 #[actix_rt::test]
 async fn twenty_members_sending_at_once_get_seq_1_to_20_without_gap_or_duplicate() {
     let app = spawn_app_with(&[]).await;
-    let (users, id) = a_crowded_conversation(&app).await;
+    let (users, id) = a_crowded_conversation(&app, SENDERS).await;
 
     let responses = join_all(users.iter().enumerate().map(|(i, user)| {
         let body = json!({"conversation_id": id, "content": format!("from {i}")});
@@ -78,7 +59,7 @@ async fn one_member_sending_twenty_at_once_gets_seq_1_to_20_without_gap_or_dupli
 #[actix_rt::test]
 async fn ids_and_seqs_rise_together_when_sent_at_once() {
     let app = spawn_app_with(&[]).await;
-    let (users, id) = a_crowded_conversation(&app).await;
+    let (users, id) = a_crowded_conversation(&app, SENDERS).await;
     join_all(users.iter().map(|user| {
         let app = &app;
         async move {
@@ -140,7 +121,7 @@ async fn the_same_client_msg_id_sent_ten_times_at_once_is_stored_once() {
 #[actix_rt::test]
 async fn one_username_registered_five_times_at_once_is_created_once() {
     let app = spawn_app_with(&[]).await;
-    let body = json!({"username": "alice", "password": crate::helpers::PASSWORD});
+    let body = json!({"username": "alice", "password": PASSWORD});
 
     let responses = join_all((0..5).map(|_| app.register(&body))).await;
 

@@ -1,63 +1,17 @@
 //! Configuration (CONFIG.md): defaults, modes, and every refusal naming its variable.
 //! `Config::load` takes a lookup function, so no test touches the process environment.
 
-use std::path::Path;
 use std::time::Duration;
 
-use palaver::config::{AppEnv, Config, ConfigError, DatabaseUrl, WsAuthMode, DEV_SECRETS_FILE};
+use palaver::config::{AppEnv, DatabaseUrl, WsAuthMode, DEV_SECRETS_FILE};
 
-const STRONG_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const STRONG_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-fn load_in(workdir: &Path, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let lookup = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    Config::load(&lookup, workdir)
-}
-
-fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let workdir = tempfile::tempdir().expect("a temporary directory");
-    load_in(workdir.path(), vars)
-}
-
-/// A complete staging or production configuration, with `changes` applied (an empty
-/// value removes the variable).
-fn strict(mode: &str, changes: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
-    let mut vars = vec![
-        ("APP_ENV", mode),
-        ("PUBLIC_URL", "https://chat.example"),
-        ("JWT_SECRET", STRONG_A),
-        ("SESSION_KEY", STRONG_B),
-    ];
-    for (name, value) in changes {
-        vars.retain(|(n, _)| n != name);
-        if !value.is_empty() {
-            vars.push((name, value));
-        }
-    }
-    load(&vars)
-}
-
-#[track_caller]
-fn assert_refused(result: Result<Config, ConfigError>, variable: &str) {
-    match result {
-        Ok(_) => panic!("a configuration with a bad {variable} was accepted"),
-        Err(e) => {
-            assert_eq!(e.variable, variable, "{e}");
-            assert!(
-                e.to_string().contains(variable),
-                "the message names {variable}: {e}"
-            );
-        }
-    }
-}
+use crate::support::{
+    assert_config_refused, load_config, load_config_in, strict_config, STRONG_A, STRONG_B,
+};
 
 #[test]
 fn development_defaults_match_the_contract() {
-    let config = load(&[]).expect("the defaults are valid");
+    let config = load_config(&[]).expect("the defaults are valid");
 
     assert_eq!(config.app_env, AppEnv::Development);
     assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
@@ -96,7 +50,7 @@ fn development_defaults_match_the_contract() {
 #[test]
 fn staging_and_production_default_to_handshake_auth_without_query_tokens() {
     for mode in ["staging", "production"] {
-        let config = strict(mode, &[]).expect("a complete strict configuration is valid");
+        let config = strict_config(mode, &[]).expect("a complete strict configuration is valid");
 
         assert_eq!(config.ws_auth_mode, WsAuthMode::Handshake, "{mode}");
         assert!(!config.ws_query_token, "{mode}");
@@ -105,7 +59,7 @@ fn staging_and_production_default_to_handshake_auth_without_query_tokens() {
 
 #[test]
 fn test_mode_defaults_to_first_message_auth_and_query_tokens() {
-    let config = load(&[("APP_ENV", "test")]).expect("valid");
+    let config = load_config(&[("APP_ENV", "test")]).expect("valid");
 
     assert_eq!(config.app_env, AppEnv::Test);
     assert_eq!(config.ws_auth_mode, WsAuthMode::HandshakeOrFirstMessage);
@@ -114,7 +68,8 @@ fn test_mode_defaults_to_first_message_auth_and_query_tokens() {
 
 #[test]
 fn the_public_url_defaults_to_http_and_the_bind_address() {
-    let config = load(&[("APP_ENV", "test"), ("BIND_ADDR", "127.0.0.1:9123")]).expect("valid");
+    let config =
+        load_config(&[("APP_ENV", "test"), ("BIND_ADDR", "127.0.0.1:9123")]).expect("valid");
 
     assert_eq!(config.public_url.as_str(), "http://127.0.0.1:9123/");
     assert!(!config.is_https());
@@ -123,7 +78,7 @@ fn the_public_url_defaults_to_http_and_the_bind_address() {
 #[test]
 fn a_postgres_database_url_selects_postgres() {
     for url in ["postgres://u@db/palaver", "postgresql://u@db/palaver"] {
-        let config = load(&[("APP_ENV", "test"), ("DATABASE_URL", url)]).expect("valid");
+        let config = load_config(&[("APP_ENV", "test"), ("DATABASE_URL", url)]).expect("valid");
 
         assert_eq!(config.database_url, DatabaseUrl::Postgres(url.into()));
     }
@@ -133,8 +88,8 @@ fn a_postgres_database_url_selects_postgres() {
 fn development_keeps_its_generated_secret_in_a_0600_file_and_reuses_it() {
     let workdir = tempfile::tempdir().expect("a temporary directory");
 
-    let first = load_in(workdir.path(), &[]).expect("valid");
-    let second = load_in(workdir.path(), &[]).expect("valid");
+    let first = load_config_in(workdir.path(), &[]).expect("valid");
+    let second = load_config_in(workdir.path(), &[]).expect("valid");
 
     let file = workdir.path().join(DEV_SECRETS_FILE);
     let metadata = std::fs::metadata(&file).expect("the secrets file exists");
@@ -159,15 +114,15 @@ fn a_short_secret_in_the_development_file_is_refused_naming_jwt_secret() {
     let workdir = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(workdir.path().join(DEV_SECRETS_FILE), "too short\n").expect("write");
 
-    assert_refused(load_in(workdir.path(), &[]), "JWT_SECRET");
+    assert_config_refused(load_config_in(workdir.path(), &[]), "JWT_SECRET");
 }
 
 #[test]
 fn test_mode_uses_a_random_secret_and_writes_nothing() {
     let workdir = tempfile::tempdir().expect("a temporary directory");
 
-    let first = load_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
-    let second = load_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
+    let first = load_config_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
+    let second = load_config_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
 
     assert!(first.jwt_secret.expose().len() >= 32);
     assert_ne!(first.jwt_secret, second.jwt_secret, "not a fixed secret");
@@ -176,7 +131,7 @@ fn test_mode_uses_a_random_secret_and_writes_nothing() {
 
 #[test]
 fn the_session_key_is_derived_from_the_jwt_secret_outside_strict_modes() {
-    let config = load(&[("APP_ENV", "test"), ("JWT_SECRET", STRONG_A)]).expect("valid");
+    let config = load_config(&[("APP_ENV", "test"), ("JWT_SECRET", STRONG_A)]).expect("valid");
 
     let derived = actix_web::cookie::Key::derive_from(STRONG_A.as_bytes());
     assert_eq!(config.session_key.expose(), derived.master());
@@ -185,7 +140,7 @@ fn the_session_key_is_derived_from_the_jwt_secret_outside_strict_modes() {
 
 #[test]
 fn secrets_never_show_in_debug_output() {
-    let config = strict("production", &[]).expect("valid");
+    let config = strict_config("production", &[]).expect("valid");
 
     let printed = format!("{config:?}");
 
@@ -207,7 +162,7 @@ fn a_complete_strict_configuration_with_32_byte_secrets_starts() {
             ("SESSION_KEY", &key),
         ];
 
-        let config = load(&vars).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        let config = load_config(&vars).unwrap_or_else(|e| panic!("{mode}: {e}"));
 
         assert!(config.app_env.is_strict());
     }
@@ -216,22 +171,22 @@ fn a_complete_strict_configuration_with_32_byte_secrets_starts() {
 #[test]
 fn staging_and_production_refuse_to_start_without_jwt_secret() {
     for mode in ["staging", "production"] {
-        assert_refused(strict(mode, &[("JWT_SECRET", "")]), "JWT_SECRET");
+        assert_config_refused(strict_config(mode, &[("JWT_SECRET", "")]), "JWT_SECRET");
     }
 }
 
 #[test]
 fn staging_and_production_refuse_to_start_without_session_key() {
     for mode in ["staging", "production"] {
-        assert_refused(strict(mode, &[("SESSION_KEY", "")]), "SESSION_KEY");
+        assert_config_refused(strict_config(mode, &[("SESSION_KEY", "")]), "SESSION_KEY");
     }
 }
 
 #[test]
 fn staging_and_production_refuse_a_jwt_secret_shorter_than_32_bytes() {
     for mode in ["staging", "production"] {
-        assert_refused(
-            strict(mode, &[("JWT_SECRET", "0123456789012345678901234567890")]),
+        assert_config_refused(
+            strict_config(mode, &[("JWT_SECRET", "0123456789012345678901234567890")]),
             "JWT_SECRET",
         );
     }
@@ -240,8 +195,8 @@ fn staging_and_production_refuse_a_jwt_secret_shorter_than_32_bytes() {
 #[test]
 fn staging_and_production_refuse_a_session_key_shorter_than_32_bytes() {
     for mode in ["staging", "production"] {
-        assert_refused(
-            strict(mode, &[("SESSION_KEY", "0123456789012345678901234567890")]),
+        assert_config_refused(
+            strict_config(mode, &[("SESSION_KEY", "0123456789012345678901234567890")]),
             "SESSION_KEY",
         );
     }
@@ -250,27 +205,33 @@ fn staging_and_production_refuse_a_session_key_shorter_than_32_bytes() {
 #[test]
 fn staging_and_production_refuse_a_session_key_equal_to_the_jwt_secret() {
     for mode in ["staging", "production"] {
-        assert_refused(strict(mode, &[("SESSION_KEY", STRONG_A)]), "SESSION_KEY");
+        assert_config_refused(
+            strict_config(mode, &[("SESSION_KEY", STRONG_A)]),
+            "SESSION_KEY",
+        );
     }
 }
 
 #[test]
 fn staging_and_production_refuse_to_start_without_a_public_url() {
     for mode in ["staging", "production"] {
-        assert_refused(strict(mode, &[("PUBLIC_URL", "")]), "PUBLIC_URL");
+        assert_config_refused(strict_config(mode, &[("PUBLIC_URL", "")]), "PUBLIC_URL");
     }
 }
 
 #[test]
 fn a_blank_secret_counts_as_missing() {
-    assert_refused(strict("production", &[("JWT_SECRET", "   ")]), "JWT_SECRET");
+    assert_config_refused(
+        strict_config("production", &[("JWT_SECRET", "   ")]),
+        "JWT_SECRET",
+    );
 }
 
 #[test]
 fn a_short_jwt_secret_is_refused_in_every_mode() {
     for mode in ["development", "test"] {
-        assert_refused(
-            load(&[("APP_ENV", mode), ("JWT_SECRET", "short")]),
+        assert_config_refused(
+            load_config(&[("APP_ENV", mode), ("JWT_SECRET", "short")]),
             "JWT_SECRET",
         );
     }
@@ -278,7 +239,7 @@ fn a_short_jwt_secret_is_refused_in_every_mode() {
 
 #[test]
 fn query_tokens_may_be_turned_on_in_production_with_a_warning() {
-    let config = strict("production", &[("WS_QUERY_TOKEN", "true")]).expect("allowed");
+    let config = strict_config("production", &[("WS_QUERY_TOKEN", "true")]).expect("allowed");
 
     assert!(config.ws_query_token);
     assert!(
@@ -290,7 +251,7 @@ fn query_tokens_may_be_turned_on_in_production_with_a_warning() {
 
 #[test]
 fn first_message_auth_may_be_chosen_explicitly_in_production() {
-    let config = strict(
+    let config = strict_config(
         "production",
         &[("WS_AUTH_MODE", "handshake_or_first_message")],
     )
@@ -339,7 +300,7 @@ fn every_invalid_value_is_refused_naming_its_variable() {
         cases.extend([(name, "0"), (name, "abc"), (name, "-1"), (name, "1.5")]);
     }
     for (name, value) in cases {
-        let result = load(&[
+        let result = load_config(&[
             ("APP_ENV", if name == "APP_ENV" { value } else { "test" }),
             (name, value),
         ]);
@@ -353,7 +314,7 @@ fn every_invalid_value_is_refused_naming_its_variable() {
 
 #[test]
 fn allowed_origins_are_read_as_origins() {
-    let config = load(&[
+    let config = load_config(&[
         ("APP_ENV", "test"),
         (
             "ALLOWED_ORIGINS",
@@ -373,9 +334,9 @@ fn allowed_origins_are_read_as_origins() {
 
 #[test]
 fn only_development_trusts_local_pages() {
-    let development = load(&[]).expect("valid");
-    let test = load(&[("APP_ENV", "test")]).expect("valid");
-    let production = strict("production", &[]).expect("valid");
+    let development = load_config(&[]).expect("valid");
+    let test = load_config(&[("APP_ENV", "test")]).expect("valid");
+    let production = strict_config("production", &[]).expect("valid");
 
     assert!(development.origin_allowed("http://localhost:5173"));
     assert!(development.origin_allowed("http://127.0.0.1:3000"));

@@ -3,7 +3,7 @@
 
 use awc::http::Method;
 
-use crate::helpers::{assert_security_headers, spawn_app_with, Auth};
+use crate::support::{assert_security_headers, spawn_app_with, Auth};
 
 #[actix_rt::test]
 async fn a_cors_preflight_from_an_allowed_origin_gets_its_headers_without_credentials() {

@@ -4,27 +4,13 @@
 
 use awc::http::Method;
 
-use crate::helpers::{spawn_app, Auth, PASSWORD, SESSION_COOKIE};
-
-/// Logs `username` in and returns the login's cookie and token.
-async fn login(
-    app: &crate::helpers::TestApp,
-    username: &str,
-) -> (awc::cookie::Cookie<'static>, String) {
-    let response = app.login(username, PASSWORD).await;
-    response.assert_status(200);
-    let token = response.json()["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    (response.session_cookie(), token)
-}
+use crate::support::{spawn_app, Auth, SESSION_COOKIE};
 
 #[actix_rt::test]
 async fn logout_with_the_cookie_is_204_and_removes_the_cookie() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let (cookie, _) = login(&app, "alice").await;
+    let (cookie, _) = app.another_login("alice").await;
 
     let response = app.logout(Auth::Cookie(cookie)).await;
 
@@ -46,7 +32,7 @@ async fn logout_with_the_cookie_is_204_and_removes_the_cookie() {
 async fn a_replayed_cookie_after_logout_is_401() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let (cookie, _) = login(&app, "alice").await;
+    let (cookie, _) = app.another_login("alice").await;
     app.logout(Auth::Cookie(cookie.clone()))
         .await
         .assert_status(204);
@@ -61,7 +47,7 @@ async fn a_replayed_cookie_after_logout_is_401() {
 async fn a_token_of_the_same_login_is_401_after_a_cookie_logout() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let (cookie, token) = login(&app, "alice").await;
+    let (cookie, token) = app.another_login("alice").await;
     app.me(Auth::Bearer(token.clone())).await.assert_status(200);
 
     app.logout(Auth::Cookie(cookie)).await.assert_status(204);
@@ -75,8 +61,8 @@ async fn a_token_of_the_same_login_is_401_after_a_cookie_logout() {
 async fn a_token_of_another_login_of_the_same_user_still_works_after_logout() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let (cookie, _) = login(&app, "alice").await;
-    let (other_cookie, other_token) = login(&app, "alice").await;
+    let (cookie, _) = app.another_login("alice").await;
+    let (other_cookie, other_token) = app.another_login("alice").await;
 
     app.logout(Auth::Cookie(cookie)).await.assert_status(204);
 
@@ -98,7 +84,7 @@ async fn logout_with_a_bearer_token_revokes_that_token() {
 async fn logout_with_a_bearer_token_revokes_the_cookie_of_that_login() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let (cookie, token) = login(&app, "alice").await;
+    let (cookie, token) = app.another_login("alice").await;
 
     app.logout(Auth::Bearer(token)).await.assert_status(204);
 
@@ -149,7 +135,7 @@ async fn logging_in_again_after_logout_works() {
     let alice = app.signup("alice").await;
     app.logout(&alice).await.assert_status(204);
 
-    let (cookie, token) = login(&app, "alice").await;
+    let (cookie, token) = app.another_login("alice").await;
 
     app.me(Auth::Bearer(token)).await.assert_status(200);
     app.me(Auth::Cookie(cookie)).await.assert_status(200);

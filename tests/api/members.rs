@@ -1,25 +1,7 @@
 //! Adding and removing members, and the order of refusals (ARCHITECTURE.md): not a member
 //! 404, then not allowed 403, then an invalid target 400 or a target not a member 404.
 
-use crate::helpers::{spawn_app, Auth, TestApp, TestUser};
-
-/// alice owns a conversation with bob; carol is registered but outside it.
-async fn alice_bob_and_carol() -> (TestApp, TestUser, TestUser, TestUser, i64) {
-    let app = spawn_app().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let carol = app.signup("carol").await;
-    let id = app.new_conversation(&alice, &[&bob]).await;
-    (app, alice, bob, carol, id)
-}
-
-fn has_member(response: &crate::helpers::TestResponse, username: &str) -> bool {
-    response.json()["conversation"]["members"]
-        .as_array()
-        .expect("members")
-        .iter()
-        .any(|m| m["user"]["username"] == username)
-}
+use crate::support::{alice_bob_and_carol, has_member, Auth};
 
 #[actix_rt::test]
 async fn the_owner_adding_a_user_gets_201_and_the_user_becomes_a_member() {
@@ -74,12 +56,7 @@ async fn the_owner_adding_an_unknown_username_is_400_naming_it() {
 
     let response = app.add_member(&alice, id, "nobody").await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("nobody"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("nobody");
 }
 
 #[actix_rt::test]
@@ -131,12 +108,7 @@ async fn adding_without_a_username_is_400_naming_it() {
         )
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("username"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("username");
 }
 
 #[actix_rt::test]

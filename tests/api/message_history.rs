@@ -1,37 +1,6 @@
 //! `GET /api/messages`: pages of history, always ascending by id.
 
-use serde_json::Value;
-
-use crate::helpers::{spawn_app, TestApp, TestUser};
-
-/// alice alone in a conversation holding `n` messages "m1".."mN"; their ids in order.
-async fn conversation_with(n: usize) -> (TestApp, TestUser, i64, Vec<i64>) {
-    let app = spawn_app().await;
-    let alice = app.signup("alice").await;
-    let id = app.new_conversation(&alice, &[]).await;
-    let mut ids = Vec::with_capacity(n);
-    for i in 1..=n {
-        ids.push(
-            app.send_message(&alice, id, &format!("m{i}")).await["id"]
-                .as_i64()
-                .expect("id"),
-        );
-    }
-    (app, alice, id, ids)
-}
-
-/// `(ids, has_more)` of a page.
-fn page(response: &crate::helpers::TestResponse) -> (Vec<i64>, bool) {
-    response.assert_status(200);
-    let body = response.json();
-    let ids = body["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m: &Value| m["id"].as_i64().expect("id"))
-        .collect();
-    (ids, body["has_more"].as_bool().expect("has_more"))
-}
+use crate::support::{conversation_with, page};
 
 #[actix_rt::test]
 async fn without_a_cursor_the_newest_50_come_ascending_with_has_more() {

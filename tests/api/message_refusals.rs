@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, spawn_app_with_alice_and_bob as alice_and_bob, Auth};
+use crate::support::{spawn_app_with, spawn_app_with_alice_and_bob, Auth};
 
 #[actix_rt::test]
 async fn fields_of_the_wrong_type_are_400_naming_the_field_and_nothing_is_stored() {
-    let (app, alice, _, id) = alice_and_bob().await;
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let cases = [
         (
             "conversation_id",
@@ -36,7 +36,7 @@ async fn fields_of_the_wrong_type_are_400_naming_the_field_and_nothing_is_stored
 
 #[actix_rt::test]
 async fn a_body_that_is_not_json_is_415_and_nothing_is_stored() {
-    let (app, alice, _, id) = alice_and_bob().await;
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let body = json!({"conversation_id": id, "content": "hi"}).to_string();
     for content_type in [
         Some("text/plain"),
@@ -71,7 +71,7 @@ async fn a_body_over_max_body_bytes_is_413_and_nothing_is_stored() {
 
 #[actix_rt::test]
 async fn a_body_over_64_kib_is_413_by_default() {
-    let (app, alice, _, id) = alice_and_bob().await;
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let padding = "x".repeat(65536);
 
     let response = app
@@ -86,7 +86,7 @@ async fn a_body_over_64_kib_is_413_by_default() {
 
 #[actix_rt::test]
 async fn malformed_json_is_400_and_nothing_is_stored() {
-    let (app, alice, _, id) = alice_and_bob().await;
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let request = app.request(awc::http::Method::POST, "/api/messages", &(&alice).into());
 
     let response = app
@@ -141,7 +141,7 @@ async fn the_send_limit_is_per_user() {
 
 #[actix_rt::test]
 async fn post_messages_without_credentials_is_401_not_a_route_404() {
-    let (app, alice, _, id) = alice_and_bob().await;
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
 
     let response = app
         .post_message(Auth::None, &json!({"conversation_id": id, "content": "hi"}))
@@ -154,7 +154,7 @@ async fn post_messages_without_credentials_is_401_not_a_route_404() {
 
 #[actix_rt::test]
 async fn get_messages_without_credentials_is_401_not_a_route_404() {
-    let (app, _, _, id) = alice_and_bob().await;
+    let (app, _, _, id) = spawn_app_with_alice_and_bob().await;
 
     let response = app
         .list_messages(Auth::None, &format!("conversation_id={id}"))

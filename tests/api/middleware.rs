@@ -5,36 +5,10 @@ use awc::cookie::Cookie;
 use awc::http::Method;
 use serde_json::json;
 
-use crate::helpers::{
-    assert_json_content_type, assert_security_headers, spawn_app, spawn_app_with, Auth, TestApp,
-    TestResponse, SECURITY_HEADERS, SESSION_COOKIE,
+use crate::support::{
+    assert_json_content_type, assert_security_headers, one_answer_of_each_kind, spawn_app,
+    spawn_app_with, upgrade_request_spelled, Auth, PASSWORD, SECURITY_HEADERS, SESSION_COOKIE,
 };
-
-/// One answer of each kind the chain produces: success, and each error status.
-async fn one_answer_of_each_kind(app: &TestApp) -> Vec<TestResponse> {
-    let alice = app.signup("alice").await;
-    let id = app.new_conversation(&alice, &[]).await;
-    let big = json!({"conversation_id": id, "content": "x".repeat(70_000)});
-    let post = |auth: &Auth| app.request(Method::POST, "/api/messages", auth);
-    vec![
-        app.get("/health", Auth::None).await,
-        app.me(&alice).await,
-        app.get("/no/such/route", Auth::None).await,
-        app.send(app.request(Method::DELETE, "/api/auth/me", &Auth::None))
-            .await,
-        app.me(Auth::None).await,
-        app.send_raw(
-            post(&(&alice).into()),
-            Some("application/json"),
-            "{not json",
-        )
-        .await,
-        app.send_raw(post(&(&alice).into()), Some("text/plain"), "hello")
-            .await,
-        app.post_message(&alice, &big).await,
-        app.get_conversation(&alice, id + 1000).await,
-    ]
-}
 
 #[actix_rt::test]
 async fn every_answer_carries_the_security_headers_errors_included() {
@@ -261,14 +235,14 @@ async fn public_routes_serve_a_caller_whose_credential_is_invalid() {
         .post_json(
             "/api/auth/register",
             bad.clone(),
-            &json!({"username": "alice", "password": crate::helpers::PASSWORD}),
+            &json!({"username": "alice", "password": PASSWORD}),
         )
         .await;
     let login = app
         .post_json(
             "/api/auth/login",
             bad.clone(),
-            &json!({"username": "alice", "password": crate::helpers::PASSWORD}),
+            &json!({"username": "alice", "password": PASSWORD}),
         )
         .await;
     let health = app.get("/health", bad.clone()).await;
@@ -294,13 +268,6 @@ async fn a_garbage_session_cookie_on_a_public_route_is_served() {
     response.assert_status(200);
 }
 
-fn upgrade_request(path: &str, upgrade: &str, connection: &str, extra: &str) -> String {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: {upgrade}\r\nConnection: {connection}\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
-    )
-}
-
 #[actix_rt::test]
 async fn an_upgrade_request_to_a_path_without_a_socket_is_a_normal_json_404_with_security_headers()
 {
@@ -311,7 +278,12 @@ async fn an_upgrade_request_to_a_path_without_a_socket_is_a_normal_json_404_with
         ("WEBSOCKET", "UPGRADE"),
     ] {
         let response = app
-            .raw_request(&upgrade_request("/no/socket/here", upgrade, connection, ""))
+            .raw_request(&upgrade_request_spelled(
+                "/no/socket/here",
+                upgrade,
+                connection,
+                "",
+            ))
             .await;
 
         assert_eq!(
@@ -343,7 +315,7 @@ async fn an_upgrade_request_to_a_protected_http_route_still_meets_the_auth_gate(
     let app = spawn_app().await;
 
     let response = app
-        .raw_request(&upgrade_request(
+        .raw_request(&upgrade_request_spelled(
             "/api/auth/me",
             "WebSocket",
             "keep-alive, Upgrade",

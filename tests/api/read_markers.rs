@@ -4,24 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Auth, TestApp, TestUser};
-
-/// alice and bob share a conversation in which bob sent three messages; their ids.
-async fn three_unread() -> (TestApp, TestUser, TestUser, i64, Vec<i64>) {
-    let app = spawn_app().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = app.new_conversation(&alice, &[&bob]).await;
-    let mut ids = Vec::new();
-    for text in ["one", "two", "three"] {
-        ids.push(
-            app.send_message(&bob, id, text).await["id"]
-                .as_i64()
-                .expect("id"),
-        );
-    }
-    (app, alice, bob, id, ids)
-}
+use crate::support::{three_unread, Auth};
 
 #[actix_rt::test]
 async fn marking_a_message_read_is_204_and_lowers_the_unread_count() {
@@ -76,12 +59,7 @@ async fn a_message_of_another_conversation_is_400_naming_message_id() {
         .mark_read(&alice, id, &json!({"message_id": foreign}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("message_id"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("message_id");
     assert_eq!(app.unread_count(&alice, id).await, 3);
 }
 
@@ -93,12 +71,7 @@ async fn a_message_id_that_does_not_exist_is_400_naming_message_id() {
         .mark_read(&alice, id, &json!({"message_id": ids[2] + 1000}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("message_id"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("message_id");
 }
 
 #[actix_rt::test]

@@ -6,15 +6,7 @@
 use awc::http::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, Auth, TestApp, TestUser};
-
-/// alice owns a conversation; mallory is registered but outside it.
-async fn alice_and_mallory(app: &TestApp) -> (TestUser, TestUser, i64) {
-    let alice = app.signup("alice").await;
-    let mallory = app.signup("mallory").await;
-    let id = app.new_conversation(&alice, &[]).await;
-    (alice, mallory, id)
-}
+use crate::support::{alice_and_mallory, spawn_app, spawn_app_with, Auth};
 
 #[actix_rt::test]
 async fn no_credentials_is_401_before_a_body_that_is_not_json() {

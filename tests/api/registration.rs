@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{is_rfc3339_utc_millis, spawn_app, PASSWORD};
+use crate::support::{is_rfc3339_utc_millis, spawn_app, PASSWORD};
 
 #[actix_rt::test]
 async fn register_returns_201_with_the_user_a_token_and_its_expiry() {
@@ -139,12 +139,7 @@ async fn register_refuses_a_password_shorter_than_8_or_longer_than_128_character
             .register(&json!({"username": name, "password": bad}))
             .await;
 
-        response.assert_error(400, "bad_request");
-        assert!(
-            response.error_message().contains("password"),
-            "{}",
-            response.text()
-        );
+        response.assert_bad_request_naming("password");
     }
 }
 
@@ -166,12 +161,7 @@ async fn register_without_a_password_is_400_naming_it() {
 
     let response = app.register(&json!({"username": "bob"})).await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("password"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("password");
 }
 
 #[actix_rt::test]
@@ -182,12 +172,7 @@ async fn register_with_a_number_for_username_is_400_naming_it() {
         .register(&json!({"username": 42, "password": PASSWORD}))
         .await;
 
-    response.assert_error(400, "bad_request");
-    assert!(
-        response.error_message().contains("username"),
-        "{}",
-        response.text()
-    );
+    response.assert_bad_request_naming("username");
 }
 
 #[actix_rt::test]

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Auth};
+use crate::support::{spawn_app, Auth, PASSWORD};
 
 #[actix_rt::test]
 async fn health_and_ready_answer_ok_with_the_database_ok() {
@@ -204,7 +204,7 @@ async fn a_write_while_the_database_is_unreachable_is_503_never_500() {
     app.take_database_away().await;
 
     let response = app
-        .register(&json!({"username": "alice", "password": crate::helpers::PASSWORD}))
+        .register(&json!({"username": "alice", "password": PASSWORD}))
         .await;
 
     response.assert_error(503, "unavailable");

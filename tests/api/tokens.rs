@@ -1,55 +1,19 @@
 //! Bearer tokens: what they carry, and every claim checked on every use (API.md, Auth;
 //! seed 003 #1: a token signed with another secret never gets in).
 
-use jsonwebtoken::{encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, Auth, TestApp, TestUser};
-
-/// The secret these tests hand the server, so they can sign tokens of their own.
-const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
-
-fn sign(claims: &Value, secret: &str, algorithm: Algorithm) -> String {
-    encode(
-        &Header::new(algorithm),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("signing works")
-}
-
-/// The claims of a token the server issued.
-fn claims_of(token: &str, secret: &str) -> Value {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .expect("the server's token decodes with its secret")
-    .claims
-}
-
-/// Valid claims for `user`'s registration session, as the server would issue them.
-async fn valid_claims(app: &TestApp, user: &TestUser) -> Value {
-    let now = chrono::Utc::now().timestamp();
-    let sid = claims_of(&user.token, app.jwt_secret())["sid"].clone();
-    json!({"sub": user.id.to_string(), "sid": sid, "iat": now, "exp": now + 600, "iss": "palaver", "aud": "palaver"})
-}
-
-async fn app_with_known_secret() -> (TestApp, TestUser) {
-    let app = spawn_app_with(&[("JWT_SECRET", SECRET)]).await;
-    let alice = app.signup("alice").await;
-    (app, alice)
-}
+use crate::support::{
+    app_with_known_secret, base64_url_nopad, decode_claims, registration_claims, sign, spawn_app,
+    spawn_app_with, Auth, KNOWN_SECRET, PASSWORD,
+};
 
 #[actix_rt::test]
 async fn issued_tokens_carry_sub_sid_iat_exp_iss_and_aud() {
     let (_app, alice) = app_with_known_secret().await;
 
-    let claims = claims_of(&alice.token, SECRET);
+    let claims = decode_claims(&alice.token, KNOWN_SECRET);
 
     assert_eq!(claims["sub"], alice.id.to_string());
     assert!(
@@ -69,10 +33,10 @@ async fn issued_tokens_carry_sub_sid_iat_exp_iss_and_aud() {
 async fn expires_at_matches_the_token_exp() {
     let (app, _) = app_with_known_secret().await;
 
-    let response = app.login("alice", crate::helpers::PASSWORD).await;
+    let response = app.login("alice", PASSWORD).await;
 
     let body = response.json();
-    let exp = claims_of(body["token"].as_str().expect("token"), SECRET)["exp"]
+    let exp = decode_claims(body["token"].as_str().expect("token"), KNOWN_SECRET)["exp"]
         .as_i64()
         .expect("exp");
     let expires_at =
@@ -85,7 +49,11 @@ async fn expires_at_matches_the_token_exp() {
 async fn a_token_made_with_the_servers_secret_and_valid_claims_is_accepted() {
     // The control for the refusals below: each of them changes one thing of this token.
     let (app, alice) = app_with_known_secret().await;
-    let token = sign(&valid_claims(&app, &alice).await, SECRET, Algorithm::HS256);
+    let token = sign(
+        &registration_claims(&app, &alice),
+        KNOWN_SECRET,
+        Algorithm::HS256,
+    );
 
     let response = app.me(Auth::Bearer(token)).await;
 
@@ -96,7 +64,7 @@ async fn a_token_made_with_the_servers_secret_and_valid_claims_is_accepted() {
 async fn a_token_signed_with_another_secret_is_401() {
     let (app, alice) = app_with_known_secret().await;
     let token = sign(
-        &valid_claims(&app, &alice).await,
+        &registration_claims(&app, &alice),
         "another-secret-of-at-least-32-bytes!!",
         Algorithm::HS256,
     );
@@ -122,13 +90,13 @@ async fn a_token_of_another_server_instance_is_401() {
 #[actix_rt::test]
 async fn an_expired_token_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     let now = chrono::Utc::now().timestamp();
     claims["iat"] = json!(now - 7200);
     claims["exp"] = json!(now - 60);
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -137,11 +105,11 @@ async fn an_expired_token_is_401() {
 #[actix_rt::test]
 async fn a_token_with_another_issuer_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     claims["iss"] = json!("someone-else");
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -150,11 +118,11 @@ async fn a_token_with_another_issuer_is_401() {
 #[actix_rt::test]
 async fn a_token_for_another_audience_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     claims["aud"] = json!("another-service");
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -164,11 +132,11 @@ async fn a_token_for_another_audience_is_401() {
 async fn a_token_missing_a_required_claim_is_401() {
     let (app, alice) = app_with_known_secret().await;
     for claim in ["sub", "sid", "iat", "exp", "iss", "aud"] {
-        let mut claims = valid_claims(&app, &alice).await;
+        let mut claims = registration_claims(&app, &alice);
         claims.as_object_mut().expect("claims object").remove(claim);
 
         let response = app
-            .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+            .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
             .await;
 
         assert_eq!(
@@ -183,11 +151,11 @@ async fn a_token_missing_a_required_claim_is_401() {
 #[actix_rt::test]
 async fn a_token_not_valid_before_a_future_time_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     claims["nbf"] = json!(chrono::Utc::now().timestamp() + 600);
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -196,13 +164,13 @@ async fn a_token_not_valid_before_a_future_time_is_401() {
 #[actix_rt::test]
 async fn a_token_issued_in_the_future_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     let now = chrono::Utc::now().timestamp();
     claims["iat"] = json!(now + 600);
     claims["exp"] = json!(now + 1200);
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -211,10 +179,10 @@ async fn a_token_issued_in_the_future_is_401() {
 #[actix_rt::test]
 async fn a_token_signed_with_another_algorithm_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let claims = valid_claims(&app, &alice).await;
+    let claims = registration_claims(&app, &alice);
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS512)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS512)))
         .await;
 
     response.assert_error(401, "unauthorized");
@@ -223,7 +191,7 @@ async fn a_token_signed_with_another_algorithm_is_401() {
 #[actix_rt::test]
 async fn an_unsigned_token_is_401() {
     let (app, alice) = app_with_known_secret().await;
-    let claims = valid_claims(&app, &alice).await;
+    let claims = registration_claims(&app, &alice);
     let encode_part = |v: &Value| base64_url_nopad(&serde_json::to_vec(v).expect("json"));
     let token = format!(
         "{}.{}.",
@@ -234,22 +202,6 @@ async fn an_unsigned_token_is_401() {
     let response = app.me(Auth::Bearer(token)).await;
 
     response.assert_error(401, "unauthorized");
-}
-
-/// Unpadded base64url, enough for hand-made tokens.
-fn base64_url_nopad(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 #[actix_rt::test]
@@ -296,11 +248,11 @@ async fn post_token_without_credentials_is_401() {
 #[actix_rt::test]
 async fn a_token_within_the_5_second_leeway_of_its_expiry_is_accepted() {
     let (app, alice) = app_with_known_secret().await;
-    let mut claims = valid_claims(&app, &alice).await;
+    let mut claims = registration_claims(&app, &alice);
     claims["exp"] = json!(chrono::Utc::now().timestamp() - 1);
 
     let response = app
-        .me(Auth::Bearer(sign(&claims, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(&claims, KNOWN_SECRET, Algorithm::HS256)))
         .await;
 
     response.assert_status(200);
@@ -320,10 +272,10 @@ async fn the_bearer_scheme_is_case_insensitive() {
 
 #[actix_rt::test]
 async fn jwt_ttl_secs_sets_the_lifetime_of_issued_tokens() {
-    let app = spawn_app_with(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECS", "120")]).await;
+    let app = spawn_app_with(&[("JWT_SECRET", KNOWN_SECRET), ("JWT_TTL_SECS", "120")]).await;
     let alice = app.signup("alice").await;
 
-    let claims = claims_of(&alice.token, SECRET);
+    let claims = decode_claims(&alice.token, KNOWN_SECRET);
 
     assert_eq!(
         claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
@@ -334,19 +286,23 @@ async fn jwt_ttl_secs_sets_the_lifetime_of_issued_tokens() {
 #[actix_rt::test]
 async fn jwt_issuer_and_audience_are_issued_and_required() {
     let app = spawn_app_with(&[
-        ("JWT_SECRET", SECRET),
+        ("JWT_SECRET", KNOWN_SECRET),
         ("JWT_ISSUER", "chat-auth"),
         ("JWT_AUDIENCE", "chat-api"),
     ])
     .await;
     let alice = app.signup("alice").await;
-    let issued = claims_of(&alice.token, SECRET);
+    let issued = decode_claims(&alice.token, KNOWN_SECRET);
     let mut defaults = issued.clone();
     defaults["iss"] = json!("palaver");
     defaults["aud"] = json!("palaver");
 
     let with_defaults = app
-        .me(Auth::Bearer(sign(&defaults, SECRET, Algorithm::HS256)))
+        .me(Auth::Bearer(sign(
+            &defaults,
+            KNOWN_SECRET,
+            Algorithm::HS256,
+        )))
         .await;
 
     assert_eq!(

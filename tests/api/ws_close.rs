@@ -3,18 +3,11 @@
 //! `MAX_FRAME_BYTES`, or over 4 KiB before authentication and on `/ws/test`.
 
 use awc::ws::Message;
-use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestUser};
-use crate::ws_client::{WsAuth, WsClient};
-use crate::ws_raw::{bearer, upgrade_request, RawSocket};
-
-/// Text of exactly `len` bytes that is a well-formed `ping` frame.
-fn ping_of_length(len: usize) -> String {
-    let frame = json!({"type": "ping", "ref": ""}).to_string();
-    let padding = "x".repeat(len - frame.len());
-    json!({"type": "ping", "ref": padding}).to_string()
-}
+use crate::support::{
+    bearer, ping_of_length, spawn_app, spawn_app_with, upgrade_request, RawSocket, TestUser,
+    WsAuth, WsClient,
+};
 
 #[actix_rt::test]
 async fn a_client_close_is_answered_with_close_1000() {

@@ -4,12 +4,12 @@
 //! socket seeing a conversation in id and `seq` order, and `history` `after` resuming it.
 
 use futures_util::future::join_all;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{
-    is_rfc3339_utc_millis, spawn_app, spawn_app_with, spawn_app_with_alice_and_bob,
+use crate::support::{
+    assert_in_order_without_gaps, is_rfc3339_utc_millis, spawn_app, spawn_app_with,
+    spawn_app_with_alice_and_bob, WsClient,
 };
-use crate::ws_client::WsClient;
 
 #[actix_rt::test]
 async fn a_message_is_acked_to_its_socket_with_its_client_msg_id_and_ref() {
@@ -149,6 +149,41 @@ async fn empty_content_is_error_bad_request_and_nothing_is_stored() {
 }
 
 #[actix_rt::test]
+async fn content_with_a_nul_character_is_error_bad_request_and_nothing_is_stored() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let mut socket = WsClient::joined(&app, &alice, id).await;
+
+    let reply = socket
+        .request_reply(
+            json!({"type": "message", "conversation_id": id, "content": "before\u{0}after"}),
+        )
+        .await;
+
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["code"], "bad_request");
+    assert!(app.all_messages(&alice, id).await.is_empty());
+}
+
+#[actix_rt::test]
+async fn a_client_msg_id_with_a_nul_character_is_error_bad_request_and_nothing_is_stored() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let mut socket = WsClient::joined(&app, &alice, id).await;
+
+    let reply = socket
+        .request_reply(json!({
+            "type": "message",
+            "conversation_id": id,
+            "content": "hi",
+            "client_msg_id": "k\u{0}",
+        }))
+        .await;
+
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["code"], "bad_request");
+    assert!(app.all_messages(&alice, id).await.is_empty());
+}
+
+#[actix_rt::test]
 async fn content_over_max_content_chars_is_error_bad_request() {
     let app = spawn_app_with(&[("MAX_CONTENT_CHARS", "10")]).await;
     let alice = app.signup("alice").await;
@@ -239,36 +274,6 @@ async fn a_delete_over_http_reaches_joined_sockets_as_message_deleted() {
 const SENDERS: usize = 3;
 const MESSAGES_EACH: usize = 10;
 
-/// Reads `count` chat messages (`ack` or `message`) off a socket, in arrival order.
-async fn read_chat_messages(socket: &mut WsClient, count: usize) -> Vec<Value> {
-    let mut seen = Vec::new();
-    while seen.len() < count {
-        let frame = socket.recv().await;
-        if frame["type"] == "ack" || frame["type"] == "message" {
-            seen.push(frame["message"].clone());
-        }
-    }
-    seen
-}
-
-#[track_caller]
-fn assert_in_order_without_gaps(who: &str, messages: &[Value]) {
-    let seqs: Vec<i64> = messages
-        .iter()
-        .map(|m| m["seq"].as_i64().expect("seq"))
-        .collect();
-    let expected: Vec<i64> = (1..=messages.len() as i64).collect();
-    assert_eq!(seqs, expected, "{who} sees seq 1, 2, 3 … in order");
-    let ids: Vec<i64> = messages
-        .iter()
-        .map(|m| m["id"].as_i64().expect("id"))
-        .collect();
-    assert!(
-        ids.windows(2).all(|pair| pair[0] < pair[1]),
-        "{who} sees ids increasing: {ids:?}"
-    );
-}
-
 #[actix_rt::test]
 async fn concurrent_senders_reach_every_socket_in_id_and_seq_order_without_gaps() {
     let app = spawn_app().await;
@@ -293,10 +298,10 @@ async fn concurrent_senders_reach_every_socket_in_id_and_seq_order_without_gaps(
                 .send_json(&json!({"type": "message", "conversation_id": id, "content": format!("{i}:{n}")}))
                 .await;
         }
-        read_chat_messages(socket, total).await
+        socket.read_chat_messages(total).await
     }));
     let (seen_by_senders, seen_by_observer) =
-        futures_util::join!(senders, read_chat_messages(&mut observer, total));
+        futures_util::join!(senders, observer.read_chat_messages(total));
 
     for (i, seen) in seen_by_senders.iter().enumerate() {
         assert_in_order_without_gaps(&format!("sender {i}"), seen);
@@ -312,7 +317,7 @@ async fn history_after_the_last_seen_id_returns_exactly_what_a_reconnecting_clie
     for n in 0..3 {
         app.send_message(&bob, id, &format!("seen {n}")).await;
     }
-    let seen = read_chat_messages(&mut socket, 3).await;
+    let seen = socket.read_chat_messages(3).await;
     let last_seen = seen[2]["id"].clone();
     socket.close(1000).await;
     drop(socket);

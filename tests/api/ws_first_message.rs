@@ -6,8 +6,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with_alice_and_bob};
-use crate::ws_client::{WsAuth, WsClient};
+use crate::support::{spawn_app, spawn_app_with_alice_and_bob, WsAuth, WsClient};
 
 // --- before authentication ---
 

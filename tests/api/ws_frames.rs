@@ -5,19 +5,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    is_rfc3339_utc_millis, spawn_app, spawn_app_with_alice_and_bob, TestApp, TestUser,
+use crate::support::{
+    claims_of, is_rfc3339_utc_millis, malformed_frames, spawn_app, spawn_app_with_alice_and_bob,
+    WsClient,
 };
-use crate::ws_client::{claims_of, WsClient};
-
-/// Sends `count` messages from `sender` over HTTP; returns them oldest first.
-async fn messages(app: &TestApp, sender: &TestUser, id: i64, count: usize) -> Vec<Value> {
-    let mut sent = Vec::new();
-    for n in 0..count {
-        sent.push(app.send_message(sender, id, &format!("message {n}")).await);
-    }
-    sent
-}
 
 // --- ready ---
 
@@ -184,49 +175,6 @@ async fn ping_answers_pong_with_the_ref() {
 
 // --- malformed frames ---
 
-/// Frames PROTOCOL.md calls malformed, named.
-fn malformed_frames(id: i64) -> Vec<(&'static str, String)> {
-    vec![
-        ("not JSON", "this is not json".to_string()),
-        ("a JSON array", "[1, 2, 3]".to_string()),
-        ("no type", json!({"conversation_id": id}).to_string()),
-        ("an unknown type", json!({"type": "dance"}).to_string()),
-        ("a missing field", json!({"type": "join"}).to_string()),
-        (
-            "id 0",
-            json!({"type": "join", "conversation_id": 0}).to_string(),
-        ),
-        (
-            "a negative id",
-            json!({"type": "join", "conversation_id": -3}).to_string(),
-        ),
-        (
-            "a fractional id",
-            json!({"type": "join", "conversation_id": 1.5}).to_string(),
-        ),
-        (
-            "an id as a string",
-            json!({"type": "join", "conversation_id": id.to_string()}).to_string(),
-        ),
-        (
-            "an id past 64 bits",
-            r#"{"type":"join","conversation_id":18446744073709551616}"#.to_string(),
-        ),
-        (
-            "content as a number",
-            json!({"type": "message", "conversation_id": id, "content": 5}).to_string(),
-        ),
-        (
-            "a read without message_id",
-            json!({"type": "read", "conversation_id": id}).to_string(),
-        ),
-        (
-            "a zero message_id",
-            json!({"type": "read", "conversation_id": id, "message_id": 0}).to_string(),
-        ),
-    ]
-}
-
 #[actix_rt::test]
 async fn a_malformed_frame_gets_error_bad_request_and_the_socket_stays_open() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
@@ -368,7 +316,7 @@ async fn read_of_a_message_that_does_not_exist_is_bad_request() {
 #[actix_rt::test]
 async fn read_over_the_socket_moves_the_read_marker() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let sent = messages(&app, &alice, id, 3).await;
+    let sent = app.send_numbered_messages(&alice, id, 3).await;
     let mut reader = WsClient::joined(&app, &bob, id).await;
     let mut author = WsClient::joined(&app, &alice, id).await;
 

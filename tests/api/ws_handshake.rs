@@ -5,17 +5,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{
-    spawn_app, spawn_app_with, Auth, TestApp, TestUser, SECURITY_HEADERS, SESSION_COOKIE,
+use crate::support::{
+    assert_handshake_refused, bearer, handmade_token, handshake_mode_app, invalid_credentials,
+    spawn_app, spawn_app_with, upgrade_request, WsAuth, WsClient, SECURITY_HEADERS, SESSION_COOKIE,
 };
-use crate::ws_client::{handmade_token, token_signed_with, WsAuth, WsClient};
-use crate::ws_raw::{assert_refused, bearer, upgrade_request};
-
-async fn handshake_mode_app() -> (TestApp, TestUser) {
-    let app = spawn_app_with(&[("WS_AUTH_MODE", "handshake")]).await;
-    let alice = app.signup("alice").await;
-    (app, alice)
-}
 
 #[actix_rt::test]
 async fn a_bearer_header_handshake_is_switched_and_gets_ready() {
@@ -79,7 +72,7 @@ async fn a_query_token_is_not_a_credential_when_ws_query_token_is_off() {
         .raw_request(&upgrade_request(&format!("/ws?token={}", alice.token), ""))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }
 
 #[actix_rt::test]
@@ -127,7 +120,7 @@ async fn a_refused_handshake_carries_the_security_headers() {
 
     let response = app.raw_request(&upgrade_request("/ws", "")).await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
     assert!(response
         .header("content-security-policy")
         .is_some_and(|csp| csp.contains("default-src")));
@@ -139,51 +132,8 @@ async fn no_credential_in_handshake_mode_is_401_and_never_101() {
     for path in ["/ws", "/ws/conversations/1"] {
         let response = app.raw_request(&upgrade_request(path, "")).await;
 
-        assert_refused(&response, 401, "unauthorized");
+        assert_handshake_refused(&response, 401, "unauthorized");
     }
-}
-
-/// Header lines carrying an invalid credential of every kind PROTOCOL.md names.
-async fn invalid_credentials(app: &TestApp, alice: &TestUser) -> Vec<(&'static str, String)> {
-    let now = chrono::Utc::now().timestamp();
-    let other_secret = "another-secret-that-is-long-enough-0123456789";
-    let expired = handmade_token(app, alice, &json!({"iat": now - 120, "exp": now - 60}));
-    let not_yet = handmade_token(app, alice, &json!({"nbf": now + 600}));
-    let wrong_iss = handmade_token(app, alice, &json!({"iss": "someone-else"}));
-    let wrong_aud = handmade_token(app, alice, &json!({"aud": "someone-else"}));
-    let forged = token_signed_with(app, alice, &json!({}), other_secret);
-    let login = app.login(&alice.username, crate::helpers::PASSWORD).await;
-    login.assert_status(200);
-    let revoked_token = login.json()["token"].as_str().expect("token").to_string();
-    let revoked_cookie = login.session_cookie();
-    app.logout(Auth::Bearer(revoked_token.clone()))
-        .await
-        .assert_status(204);
-    vec![
-        ("a token signed with another secret", bearer(&forged)),
-        ("an expired token", bearer(&expired)),
-        ("a token not valid yet", bearer(&not_yet)),
-        ("a token of another issuer", bearer(&wrong_iss)),
-        ("a token for another audience", bearer(&wrong_aud)),
-        ("a token that is not a JWT", bearer("not.a.jwt")),
-        ("a token of a logged-out session", bearer(&revoked_token)),
-        (
-            "a forged subprotocol token",
-            format!("Sec-WebSocket-Protocol: palaver.v1, bearer.{forged}\r\n"),
-        ),
-        (
-            "an expired subprotocol token",
-            format!("Sec-WebSocket-Protocol: palaver.v1, bearer.{expired}\r\n"),
-        ),
-        (
-            "a garbage session cookie",
-            format!("Cookie: {SESSION_COOKIE}=garbage\r\n"),
-        ),
-        (
-            "the cookie of a logged-out session",
-            format!("Cookie: {SESSION_COOKIE}={}\r\n", revoked_cookie.value()),
-        ),
-    ]
 }
 
 #[actix_rt::test]
@@ -193,7 +143,7 @@ async fn an_invalid_credential_in_handshake_mode_is_401_and_never_101() {
         let response = app.raw_request(&upgrade_request("/ws", &header)).await;
 
         assert_eq!(response.status, 401, "{what}: {response:?}");
-        assert_refused(&response, 401, "unauthorized");
+        assert_handshake_refused(&response, 401, "unauthorized");
     }
 }
 
@@ -205,7 +155,7 @@ async fn an_invalid_credential_in_first_message_mode_is_401_not_an_unauthenticat
         let response = app.raw_request(&upgrade_request("/ws", &header)).await;
 
         assert_eq!(response.status, 401, "{what}: {response:?}");
-        assert_refused(&response, 401, "unauthorized");
+        assert_handshake_refused(&response, 401, "unauthorized");
     }
 }
 
@@ -217,7 +167,7 @@ async fn an_invalid_query_token_is_401() {
         .raw_request(&upgrade_request("/ws?token=not.a.jwt", ""))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }
 
 #[actix_rt::test]
@@ -236,7 +186,7 @@ async fn the_first_present_credential_decides_a_bad_bearer_with_a_good_cookie_is
         ))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }
 
 #[actix_rt::test]
@@ -254,7 +204,7 @@ async fn a_bad_subprotocol_token_with_a_good_cookie_is_401() {
         ))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }
 
 #[actix_rt::test]
@@ -287,7 +237,7 @@ async fn a_bearer_subprotocol_without_palaver_v1_is_400() {
         ))
         .await;
 
-    assert_refused(&response, 400, "bad_request");
+    assert_handshake_refused(&response, 400, "bad_request");
 }
 
 #[actix_rt::test]
@@ -309,5 +259,5 @@ async fn a_token_expired_past_the_5_s_leeway_is_401() {
         .raw_request(&upgrade_request("/ws", &bearer(&token)))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }

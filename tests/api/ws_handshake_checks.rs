@@ -3,9 +3,10 @@
 //! credentials; and actix's own answers to handshakes that are not valid WebSocket
 //! handshakes (400, 405, 426), all with the JSON error body.
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_alice_and_bob, Auth};
-use crate::ws_client::{WsAuth, WsClient};
-use crate::ws_raw::{assert_refused, bearer, upgrade_request};
+use crate::support::{
+    assert_handshake_refused, bearer, spawn_app, spawn_app_with, spawn_app_with_alice_and_bob,
+    upgrade_request, Auth, WsAuth, WsClient,
+};
 
 #[actix_rt::test]
 async fn a_foreign_origin_is_403_on_every_socket_endpoint() {
@@ -24,7 +25,7 @@ async fn a_foreign_origin_is_403_on_every_socket_endpoint() {
             .await;
 
         assert_eq!(response.status, 403, "{path}: {response:?}");
-        assert_refused(&response, 403, "forbidden");
+        assert_handshake_refused(&response, 403, "forbidden");
     }
 }
 
@@ -59,7 +60,7 @@ async fn a_user_holding_max_sockets_per_user_gets_429_and_others_still_connect()
         .await;
     let other_user = WsClient::open(WsClient::request(&app, "/ws", &WsAuth::from(&bob))).await;
 
-    assert_refused(&second, 429, "rate_limited");
+    assert_handshake_refused(&second, 429, "rate_limited");
     assert!(other_user.is_ok(), "bob connects: {:?}", other_user.err());
 }
 
@@ -74,7 +75,7 @@ async fn a_server_at_max_connections_gets_503() {
         .raw_request(&upgrade_request("/ws", &bearer(&bob.token)))
         .await;
 
-    assert_refused(&response, 503, "unavailable");
+    assert_handshake_refused(&response, 503, "unavailable");
 }
 
 #[actix_rt::test]
@@ -89,7 +90,7 @@ async fn a_bound_handshake_by_a_non_member_is_404() {
         ))
         .await;
 
-    assert_refused(&response, 404, "not_found");
+    assert_handshake_refused(&response, 404, "not_found");
 }
 
 #[actix_rt::test]
@@ -104,7 +105,7 @@ async fn a_bound_handshake_to_an_unknown_conversation_is_404() {
         ))
         .await;
 
-    assert_refused(&response, 404, "not_found");
+    assert_handshake_refused(&response, 404, "not_found");
 }
 
 #[actix_rt::test]
@@ -131,7 +132,7 @@ async fn websocket_version_8_is_426_with_sec_websocket_version_13() {
 
     let response = app.raw_request(&head).await;
 
-    assert_refused(&response, 426, "upgrade_required");
+    assert_handshake_refused(&response, 426, "upgrade_required");
     assert_eq!(response.header("sec-websocket-version"), Some("13"));
 }
 
@@ -172,7 +173,7 @@ async fn a_handshake_without_a_key_is_400_with_a_json_body() {
 
     let response = app.raw_request(&head).await;
 
-    assert_refused(&response, 400, "bad_request");
+    assert_handshake_refused(&response, 400, "bad_request");
 }
 
 #[actix_rt::test]
@@ -186,7 +187,7 @@ async fn origin_is_checked_before_credentials() {
         ))
         .await;
 
-    assert_refused(&response, 403, "forbidden");
+    assert_handshake_refused(&response, 403, "forbidden");
 }
 
 #[actix_rt::test]
@@ -199,7 +200,7 @@ async fn credentials_are_checked_before_the_connection_limit() {
         .raw_request(&upgrade_request("/ws", &bearer("not.a.jwt")))
         .await;
 
-    assert_refused(&response, 401, "unauthorized");
+    assert_handshake_refused(&response, 401, "unauthorized");
 }
 
 #[actix_rt::test]
@@ -217,5 +218,5 @@ async fn the_socket_limit_is_checked_before_membership() {
         ))
         .await;
 
-    assert_refused(&response, 429, "rate_limited");
+    assert_handshake_refused(&response, 429, "rate_limited");
 }

@@ -1,42 +1,16 @@
 //! `history` over a socket (PROTOCOL.md, Frames): ascending by id, paged exactly as
 //! `GET /api/messages`, refusals as `error` frames echoing `ref`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{spawn_app_with_alice_and_bob, TestApp, TestUser};
-use crate::ws_client::WsClient;
-
-/// Sends `count` messages from `sender` over HTTP; returns them oldest first.
-async fn messages(app: &TestApp, sender: &TestUser, id: i64, count: usize) -> Vec<Value> {
-    let mut sent = Vec::new();
-    for n in 0..count {
-        sent.push(app.send_message(sender, id, &format!("message {n}")).await);
-    }
-    sent
-}
-
-fn ids(messages: &Value) -> Vec<i64> {
-    messages
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["id"].as_i64().expect("id"))
-        .collect()
-}
-
-fn ids_of(messages: &[Value]) -> Vec<i64> {
-    messages
-        .iter()
-        .map(|m| m["id"].as_i64().expect("id"))
-        .collect()
-}
+use crate::support::{ids_in, ids_of, spawn_app_with_alice_and_bob, WsClient};
 
 // --- history ---
 
 #[actix_rt::test]
 async fn history_without_a_cursor_is_the_newest_page_ascending_with_has_more() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
-    let sent = messages(&app, &alice, id, 5).await;
+    let sent = app.send_numbered_messages(&alice, id, 5).await;
     let mut socket = WsClient::ready(&app, &alice).await;
 
     socket
@@ -47,14 +21,14 @@ async fn history_without_a_cursor_is_the_newest_page_ascending_with_has_more() {
     assert_eq!(history["type"], "history", "{history}");
     assert_eq!(history["ref"], "h1");
     assert_eq!(history["conversation_id"], id);
-    assert_eq!(ids(&history["messages"]), ids_of(&sent[2..]));
+    assert_eq!(ids_in(&history["messages"]), ids_of(&sent[2..]));
     assert_eq!(history["has_more"], true);
 }
 
 #[actix_rt::test]
 async fn history_after_an_id_returns_the_messages_after_it() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
-    let sent = messages(&app, &alice, id, 5).await;
+    let sent = app.send_numbered_messages(&alice, id, 5).await;
     let mut socket = WsClient::ready(&app, &alice).await;
 
     let history = socket
@@ -63,14 +37,18 @@ async fn history_after_an_id_returns_the_messages_after_it() {
         )
         .await;
 
-    assert_eq!(ids(&history["messages"]), ids_of(&sent[2..4]), "{history}");
+    assert_eq!(
+        ids_in(&history["messages"]),
+        ids_of(&sent[2..4]),
+        "{history}"
+    );
     assert_eq!(history["has_more"], true);
 }
 
 #[actix_rt::test]
 async fn history_before_an_id_returns_the_messages_right_before_it() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
-    let sent = messages(&app, &alice, id, 5).await;
+    let sent = app.send_numbered_messages(&alice, id, 5).await;
     let mut socket = WsClient::ready(&app, &alice).await;
 
     let history = socket
@@ -79,14 +57,18 @@ async fn history_before_an_id_returns_the_messages_right_before_it() {
         )
         .await;
 
-    assert_eq!(ids(&history["messages"]), ids_of(&sent[1..3]), "{history}");
+    assert_eq!(
+        ids_in(&history["messages"]),
+        ids_of(&sent[1..3]),
+        "{history}"
+    );
     assert_eq!(history["has_more"], true);
 }
 
 #[actix_rt::test]
 async fn history_pages_exactly_as_get_api_messages() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
-    let sent = messages(&app, &alice, id, 4).await;
+    let sent = app.send_numbered_messages(&alice, id, 4).await;
     let mut socket = WsClient::ready(&app, &alice).await;
     let query = format!("conversation_id={id}&before={}&limit=2", sent[3]["id"]);
 

@@ -5,14 +5,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::ws_client::{WsAuth, WsClient};
-use crate::ws_raw::{bearer, upgrade_request, RawSocket};
-
-/// One frame a second, two saved up.
-async fn tight_rate_app() -> TestApp {
-    spawn_app_with(&[("RATE_LIMIT_PER_SEC", "1"), ("RATE_LIMIT_BURST", "2")]).await
-}
+use crate::support::{
+    bearer, spawn_app_with, tight_rate_app, upgrade_request, RawSocket, WsAuth, WsClient,
+};
 
 #[actix_rt::test]
 async fn a_frame_over_the_rate_gets_error_rate_limited_with_its_ref() {
@@ -147,7 +142,7 @@ async fn a_reader_that_stops_reading_is_closed_4002_once_its_queue_passes_the_li
 
     // Bob reads nothing from here on; wait for his socket to be let go, sending until then.
     let mut sent = 0;
-    while sent < MAX_FLOOD && open_sockets(&app).await > 0 {
+    while sent < MAX_FLOOD && app.open_sockets().await > 0 {
         app.send_message(&alice, id, &content).await;
         sent += 1;
     }
@@ -158,11 +153,4 @@ async fn a_reader_that_stops_reading_is_closed_4002_once_its_queue_passes_the_li
     );
     let (code, _) = reader.close_code_after().await;
     assert_eq!(code, 4002);
-}
-
-/// `connections` of `/ws/health`.
-async fn open_sockets(app: &TestApp) -> i64 {
-    let health = app.get("/ws/health", crate::helpers::Auth::None).await;
-    health.assert_status(200);
-    health.json()["connections"].as_i64().expect("connections")
 }

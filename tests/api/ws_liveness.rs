@@ -6,40 +6,7 @@
 use awc::ws::Frame;
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, Auth, TestApp, TestUser, PASSWORD};
-use crate::ws_client::{handmade_token, WsAuth, WsClient};
-
-/// A server that pings every second and drops a client silent for two.
-async fn fast_heartbeat_app() -> TestApp {
-    spawn_app_with(&[
-        ("HEARTBEAT_INTERVAL_SECS", "1"),
-        ("CLIENT_TIMEOUT_SECS", "2"),
-    ])
-    .await
-}
-
-/// Reads frames, answering pings, until the wall clock passes `until` (Unix seconds);
-/// panics if the socket closes first. Needs a server that pings every second.
-async fn stay_connected_until(socket: &mut WsClient, until: i64) {
-    while chrono::Utc::now().timestamp() <= until {
-        match socket.next_frame().await {
-            Some(Frame::Close(reason)) => panic!("the socket closed with {reason:?}"),
-            None => panic!("the connection ended"),
-            Some(_) => {}
-        }
-    }
-}
-
-/// Logs `user` in once more: that login's token and cookie.
-async fn another_login(app: &TestApp, user: &TestUser) -> (String, awc::cookie::Cookie<'static>) {
-    let response = app.login(&user.username, PASSWORD).await;
-    response.assert_status(200);
-    let token = response.json()["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    (token, response.session_cookie())
-}
+use crate::support::{fast_heartbeat_app, handmade_token, spawn_app_with, Auth, WsAuth, WsClient};
 
 // --- heartbeat ---
 
@@ -158,7 +125,7 @@ async fn a_refresh_before_expiry_keeps_the_socket_open_past_the_old_expiry() {
         .await;
 
     assert_eq!(refreshed["type"], "refreshed", "{refreshed}");
-    stay_connected_until(&mut socket, exp + 6).await;
+    socket.stay_connected_until(exp + 6).await;
     assert!(socket.round_trip().await.is_empty());
 }
 
@@ -191,8 +158,8 @@ async fn logout_closes_that_logins_sockets_4001_and_spares_another_login_of_the_
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let id = app.new_conversation(&alice, &[&bob]).await;
-    let (phone, _) = another_login(&app, &alice).await;
-    let (laptop, _) = another_login(&app, &alice).await;
+    let (_, phone) = app.another_login(&alice.username).await;
+    let (_, laptop) = app.another_login(&alice.username).await;
     let mut on_phone = WsClient::connect(&app, "/ws", WsAuth::Bearer(phone.clone())).await;
     on_phone.expect_type("ready").await;
     let mut on_laptop = WsClient::connect(&app, "/ws", WsAuth::Bearer(laptop)).await;
@@ -210,7 +177,7 @@ async fn logout_closes_that_logins_sockets_4001_and_spares_another_login_of_the_
 async fn logout_with_the_cookie_closes_the_socket_of_that_logins_token() {
     let app = spawn_app_with(&[]).await;
     let alice = app.signup("alice").await;
-    let (token, cookie) = another_login(&app, &alice).await;
+    let (cookie, token) = app.another_login(&alice.username).await;
     let mut socket = WsClient::connect(&app, "/ws", WsAuth::Bearer(token)).await;
     socket.expect_type("ready").await;
 
@@ -223,7 +190,7 @@ async fn logout_with_the_cookie_closes_the_socket_of_that_logins_token() {
 async fn logout_with_the_cookie_closes_the_cookie_socket_4001() {
     let app = spawn_app_with(&[]).await;
     let alice = app.signup("alice").await;
-    let (_, cookie) = another_login(&app, &alice).await;
+    let (cookie, _) = app.another_login(&alice.username).await;
     let mut socket = WsClient::connect(&app, "/ws", WsAuth::Cookie(cookie.clone())).await;
     socket.expect_type("ready").await;
 
@@ -238,8 +205,8 @@ async fn after_a_refresh_the_socket_belongs_to_the_new_tokens_session() {
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let id = app.new_conversation(&alice, &[&bob]).await;
-    let (first, _) = another_login(&app, &alice).await;
-    let (second, _) = another_login(&app, &alice).await;
+    let (_, first) = app.another_login(&alice.username).await;
+    let (_, second) = app.another_login(&alice.username).await;
     let mut socket = WsClient::connect(&app, "/ws", WsAuth::Bearer(first.clone())).await;
     socket.expect_type("ready").await;
     socket.join(id).await;
@@ -299,7 +266,7 @@ async fn a_socket_authenticated_in_time_outlives_the_first_message_deadline() {
         .await;
 
     socket.expect_type("ready").await;
-    stay_connected_until(&mut socket, opened + 2).await;
+    socket.stay_connected_until(opened + 2).await;
     assert!(socket.round_trip().await.is_empty());
 }
 

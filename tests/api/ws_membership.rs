@@ -5,34 +5,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with_alice_and_bob, TestApp, TestUser};
-use crate::ws_client::WsClient;
-
-/// The presence frame PROTOCOL.md prescribes.
-fn presence(id: i64, user: &TestUser, status: &str) -> serde_json::Value {
-    json!({"type": "presence", "conversation_id": id, "user_id": user.id, "status": status})
-}
-
-/// Bob types in `id` and Alice's socket reads up to his typing: returns what came before,
-/// so a test can see that nothing else was routed to Alice in between.
-async fn frames_until_typing_from(
-    alice: &mut WsClient,
-    bob: &mut WsClient,
-    id: i64,
-) -> Vec<serde_json::Value> {
-    bob.send_json(&json!({"type": "typing", "conversation_id": id}))
-        .await;
-    alice.recv_until("typing").await.1
-}
-
-async fn alice_in_the_room(app: &TestApp, alice: &TestUser, id: i64) -> WsClient {
-    WsClient::joined(app, alice, id).await
-}
+use crate::support::{frames_until_typing_from, presence, spawn_app_with_alice_and_bob, WsClient};
 
 #[actix_rt::test]
 async fn a_users_first_socket_joining_announces_online_to_the_room() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
 
     let _bob = WsClient::joined(&app, &bob, id).await;
 
@@ -45,7 +23,7 @@ async fn a_users_first_socket_joining_announces_online_to_the_room() {
 #[actix_rt::test]
 async fn a_second_socket_of_a_user_already_online_announces_nothing() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
     let mut first = WsClient::joined(&app, &bob, id).await;
     watcher.expect_type("presence").await;
 
@@ -58,7 +36,7 @@ async fn a_second_socket_of_a_user_already_online_announces_nothing() {
 #[actix_rt::test]
 async fn a_socket_leaving_while_its_user_has_another_in_the_room_announces_nothing() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
     let mut first = WsClient::joined(&app, &bob, id).await;
     let mut second = WsClient::joined(&app, &bob, id).await;
     watcher.expect_type("presence").await;
@@ -74,7 +52,7 @@ async fn a_socket_leaving_while_its_user_has_another_in_the_room_announces_nothi
 #[actix_rt::test]
 async fn a_users_last_socket_leaving_announces_offline() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
     let mut socket = WsClient::joined(&app, &bob, id).await;
     watcher.expect_type("presence").await;
 
@@ -91,7 +69,7 @@ async fn a_users_last_socket_leaving_announces_offline() {
 #[actix_rt::test]
 async fn a_users_last_socket_closing_announces_offline() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
     let mut socket = WsClient::joined(&app, &bob, id).await;
     watcher.expect_type("presence").await;
 
@@ -106,7 +84,7 @@ async fn a_users_last_socket_closing_announces_offline() {
 #[actix_rt::test]
 async fn a_bound_sockets_ready_joins_the_room_and_announces_online() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut watcher = alice_in_the_room(&app, &alice, id).await;
+    let mut watcher = WsClient::joined(&app, &alice, id).await;
 
     let mut bound = WsClient::connect(&app, &format!("/ws/conversations/{id}"), &bob).await;
     bound.expect_type("ready").await;
@@ -123,7 +101,7 @@ async fn a_bound_sockets_ready_joins_the_room_and_announces_online() {
 async fn adding_a_member_over_http_tells_the_room_and_the_new_members_ws_sockets() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let carol = app.signup("carol").await;
-    let mut room = alice_in_the_room(&app, &alice, id).await;
+    let mut room = WsClient::joined(&app, &alice, id).await;
     let mut newcomer = WsClient::ready(&app, &carol).await;
 
     app.add_member(&alice, id, "carol").await.assert_status(201);
@@ -137,7 +115,7 @@ async fn adding_a_member_over_http_tells_the_room_and_the_new_members_ws_sockets
 #[actix_rt::test]
 async fn removing_a_member_over_http_tells_the_room_and_the_removed_users_ws_sockets() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
-    let mut room = alice_in_the_room(&app, &alice, id).await;
+    let mut room = WsClient::joined(&app, &alice, id).await;
     let mut removed = WsClient::joined(&app, &bob, id).await;
     room.expect_type("presence").await;
 
@@ -163,7 +141,7 @@ async fn removing_a_member_over_http_tells_the_room_and_the_removed_users_ws_soc
 async fn a_removed_users_ws_socket_receives_nothing_more_from_that_conversation() {
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
     let other = app.new_conversation(&alice, &[&bob]).await;
-    let mut alice_socket = alice_in_the_room(&app, &alice, id).await;
+    let mut alice_socket = WsClient::joined(&app, &alice, id).await;
     let mut removed = WsClient::joined(&app, &bob, id).await;
     removed.join(other).await;
     app.remove_member(&alice, id, bob.id)

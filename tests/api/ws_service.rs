@@ -4,10 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, Auth, TestApp};
-use crate::ws_client::{WsAuth, WsClient};
+use crate::support::{spawn_app, spawn_app_with, strings_in, WsAuth, WsClient};
 
 const CLIENT_FRAMES: [&str; 10] = [
     "auth", "initial", "join", "leave", "message", "typing", "read", "history", "refresh", "ping",
@@ -30,24 +29,6 @@ const SERVER_FRAMES: [&str; 16] = [
     "error",
     "pong",
 ];
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path, Auth::None).await;
-    response.assert_status(200);
-    response.json()
-}
-
-/// Every string anywhere in `value`.
-fn strings_in(value: &Value, found: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            found.insert(s.clone());
-        }
-        Value::Array(items) => items.iter().for_each(|v| strings_in(v, found)),
-        Value::Object(map) => map.values().for_each(|v| strings_in(v, found)),
-        _ => {}
-    }
-}
 
 #[actix_rt::test]
 async fn ws_test_echoes_text_without_authentication() {
@@ -83,7 +64,7 @@ async fn ws_test_knows_no_chat_frames() {
 async fn ws_config_has_every_field_of_the_protocol_with_the_defaults() {
     let app = spawn_app().await;
 
-    let config = get_json(&app, "/ws/config").await;
+    let config = app.get_json("/ws/config").await;
 
     assert_eq!(
         config,
@@ -112,7 +93,7 @@ async fn ws_config_follows_the_configuration() {
     ])
     .await;
 
-    let config = get_json(&app, "/ws/config").await;
+    let config = app.get_json("/ws/config").await;
 
     assert_eq!(
         config["auth_modes"],
@@ -129,13 +110,13 @@ async fn ws_config_follows_the_configuration() {
 async fn ws_health_counts_the_open_sockets() {
     let app = spawn_app().await;
     let alice = app.signup("alice").await;
-    let before = get_json(&app, "/ws/health").await;
+    let before = app.get_json("/ws/health").await;
 
     let _socket = WsClient::ready(&app, &alice).await;
 
     assert_eq!(before, json!({"status": "ok", "connections": 0}));
     assert_eq!(
-        get_json(&app, "/ws/health").await,
+        app.get_json("/ws/health").await,
         json!({"status": "ok", "connections": 1})
     );
 }
@@ -151,7 +132,7 @@ async fn ws_stats_counts_connections_authenticated_sockets_rooms_and_routed_mess
 
     joined.send_chat(id, "counted").await;
 
-    let stats = get_json(&app, "/ws/stats").await;
+    let stats = app.get_json("/ws/stats").await;
     let keys: BTreeSet<&str> = stats
         .as_object()
         .expect("an object")
@@ -180,7 +161,7 @@ async fn ws_stats_counts_connections_authenticated_sockets_rooms_and_routed_mess
 async fn ws_schema_names_every_client_and_server_frame_type() {
     let app = spawn_app().await;
 
-    let schema = get_json(&app, "/ws/schema.json").await;
+    let schema = app.get_json("/ws/schema.json").await;
 
     let (mut client, mut server) = (BTreeSet::new(), BTreeSet::new());
     strings_in(&schema["client"], &mut client);

@@ -2,25 +2,11 @@
 //! every open socket gets 1001 so its client reconnects elsewhere, and no new handshake is
 //! accepted once the shutdown has begun.
 
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::ws_client::{WsAuth, WsClient};
-
-/// Starts stopping `server` the way SIGTERM does, without waiting for it to finish.
-fn begin_shutdown(shutdown: palaver::startup::ShutdownHandle) {
-    actix_rt::spawn(async move { shutdown.shutdown().await });
-}
-
-/// A server to stop, beside the one whose database and secrets it shares; sockets left
-/// open are cut after two seconds rather than the default ten.
-async fn stoppable() -> (TestApp, TestApp, palaver::startup::ShutdownHandle) {
-    let first = spawn_app_with(&[("SHUTDOWN_TIMEOUT_SECS", "2")]).await;
-    let (server, shutdown) = first.stoppable_instance().await;
-    (first, server, shutdown)
-}
+use crate::support::{begin_shutdown, stoppable_app, WsAuth, WsClient};
 
 #[actix_rt::test]
 async fn an_open_socket_gets_1001_when_the_server_shuts_down() {
-    let (_first, server, shutdown) = stoppable().await;
+    let (_first, server, shutdown) = stoppable_app().await;
     let alice = server.signup("alice").await;
     let mut socket = WsClient::ready(&server, &alice).await;
 
@@ -31,7 +17,7 @@ async fn an_open_socket_gets_1001_when_the_server_shuts_down() {
 
 #[actix_rt::test]
 async fn a_bound_socket_gets_1001_when_the_server_shuts_down() {
-    let (_first, server, shutdown) = stoppable().await;
+    let (_first, server, shutdown) = stoppable_app().await;
     let alice = server.signup("alice").await;
     let id = server.new_conversation(&alice, &[]).await;
     let mut socket = WsClient::connect(&server, &format!("/ws/conversations/{id}"), &alice).await;
@@ -44,7 +30,7 @@ async fn a_bound_socket_gets_1001_when_the_server_shuts_down() {
 
 #[actix_rt::test]
 async fn an_unauthenticated_socket_gets_1001_when_the_server_shuts_down() {
-    let (_first, server, shutdown) = stoppable().await;
+    let (_first, server, shutdown) = stoppable_app().await;
     let mut socket = WsClient::connect(&server, "/ws", WsAuth::None).await;
     assert!(socket.round_trip().await.is_empty());
 
@@ -55,7 +41,7 @@ async fn an_unauthenticated_socket_gets_1001_when_the_server_shuts_down() {
 
 #[actix_rt::test]
 async fn an_echo_socket_gets_1001_when_the_server_shuts_down() {
-    let (_first, server, shutdown) = stoppable().await;
+    let (_first, server, shutdown) = stoppable_app().await;
     let mut socket = WsClient::connect(&server, "/ws/test", WsAuth::None).await;
     socket.send_text("still there?").await;
     assert!(matches!(
@@ -70,7 +56,7 @@ async fn an_echo_socket_gets_1001_when_the_server_shuts_down() {
 
 #[actix_rt::test]
 async fn once_the_shutdown_has_begun_a_new_handshake_is_refused() {
-    let (_first, server, shutdown) = stoppable().await;
+    let (_first, server, shutdown) = stoppable_app().await;
     let alice = server.signup("alice").await;
     let mut socket = WsClient::ready(&server, &alice).await;
     begin_shutdown(shutdown);

@@ -5,7 +5,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tempfile::TempDir;
 
-use crate::helpers::random_hex;
+use super::app::random_hex;
 
 /// A database of this test's own, removed when the last server using it is dropped.
 pub struct TestDatabase {
@@ -18,6 +18,7 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A new, empty database: on the PostgreSQL server of `TEST_DATABASE_URL`, else SQLite.
     pub async fn create() -> TestDatabase {
         let workdir = tempfile::tempdir().expect("a temporary directory");
         match std::env::var("TEST_DATABASE_URL") {

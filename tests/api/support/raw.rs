@@ -1,18 +1,114 @@
-//! Handshakes and frames written by hand, for what the client library will not do:
-//! [`upgrade_request`] builds a handshake whose refusal (status, headers, JSON body) a test
-//! reads whole, and [`RawSocket`] writes frames byte by byte (a text frame that is not
-//! UTF-8) and can shrink its receive buffer, so a reader that stops reading fills up fast.
+//! Bytes written by hand over a plain socket, for what the client libraries will not do:
+//! [`TestApp::raw_request`] sends an HTTP/1.1 request whose headers they would rewrite
+//! (`Connection`) and reads the [`RawResponse`] whole; [`upgrade_request`] builds a
+//! handshake whose refusal (status, headers, JSON body) a test reads that way; and
+//! [`RawSocket`] writes frames byte by byte (a text frame that is not UTF-8) and can shrink
+//! its receive buffer, so a reader that stops reading fills up fast.
 
-use serde_json::Value;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{RawResponse, TestApp, SECURITY_HEADERS};
-use crate::ws_client::READ_TIMEOUT;
+use super::app::TestApp;
+use super::fixtures::TestUser;
+use super::http::Auth;
+use super::response::{SECURITY_HEADERS, SESSION_COOKIE};
+use super::tokens::{handmade_token, token_signed_with};
+use super::ws::READ_TIMEOUT;
+
+/// An answer read off a plain socket.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// The status line's code.
+    pub status: u16,
+    /// Every header, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body, as text.
+    pub body: String,
+}
+
+impl RawResponse {
+    /// Reads one whole answer (head, then `Content-Length` bytes of body) off `stream`.
+    pub fn read(stream: &mut std::net::TcpStream) -> RawResponse {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            let n = stream.read(&mut chunk).expect("read response");
+            assert!(n > 0, "connection closed before the response head");
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .expect("a status line");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .map(|(_, value)| value.parse().expect("numeric content-length"))
+            .unwrap_or(0);
+        let mut body = buffer[head_end + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut chunk).expect("read body");
+            assert!(n > 0, "connection closed before the whole body");
+            body.extend_from_slice(&chunk[..n]);
+        }
+        RawResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body[..length]).into_owned(),
+        }
+    }
+
+    /// The value of header `name` (lower-case), when present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestApp {
+    /// Sends a hand-written HTTP/1.1 request over a plain socket, for headers the client
+    /// library would rewrite (`Connection`).
+    pub async fn raw_request(&self, head: &str) -> RawResponse {
+        let (port, head) = (self.port, head.to_string());
+        // On a thread of its own: the runtime must keep serving while this one blocks.
+        actix_rt::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .expect("set timeout");
+            stream.write_all(head.as_bytes()).expect("write request");
+            RawResponse::read(&mut stream)
+        })
+        .await
+        .expect("the raw request finishes")
+    }
+}
 
 /// A hand-written handshake for `path`, with `extra` header lines (each ending `\r\n`).
 pub fn upgrade_request(path: &str, extra: &str) -> String {
+    upgrade_request_spelled(path, "websocket", "Upgrade", extra)
+}
+
+/// A hand-written handshake for `path` whose `Upgrade` and `Connection` headers are
+/// spelled as given, for the checks of how they are matched.
+pub fn upgrade_request_spelled(path: &str, upgrade: &str, connection: &str, extra: &str) -> String {
     format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: {upgrade}\r\nConnection: {connection}\r\n\
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
     )
 }
@@ -25,7 +121,7 @@ pub fn bearer(token: &str) -> String {
 /// Asserts a handshake was refused as an ordinary HTTP answer: `status`, the JSON error
 /// body with `code`, the security headers, and `WWW-Authenticate: Bearer` on a 401.
 #[track_caller]
-pub fn assert_refused(response: &RawResponse, status: u16, code: &str) {
+pub fn assert_handshake_refused(response: &RawResponse, status: u16, code: &str) {
     assert_eq!(
         response.status, status,
         "the handshake is refused with {status}, never switched: {response:?}"
@@ -53,6 +149,46 @@ pub fn assert_refused(response: &RawResponse, status: u16, code: &str) {
     }
 }
 
+/// Header lines carrying an invalid credential of every kind PROTOCOL.md names.
+pub async fn invalid_credentials(app: &TestApp, alice: &TestUser) -> Vec<(&'static str, String)> {
+    let now = chrono::Utc::now().timestamp();
+    let other_secret = "another-secret-that-is-long-enough-0123456789";
+    let expired = handmade_token(app, alice, &json!({"iat": now - 120, "exp": now - 60}));
+    let not_yet = handmade_token(app, alice, &json!({"nbf": now + 600}));
+    let wrong_iss = handmade_token(app, alice, &json!({"iss": "someone-else"}));
+    let wrong_aud = handmade_token(app, alice, &json!({"aud": "someone-else"}));
+    let forged = token_signed_with(app, alice, &json!({}), other_secret);
+    let (revoked_cookie, revoked_token) = app.another_login(&alice.username).await;
+    app.logout(Auth::Bearer(revoked_token.clone()))
+        .await
+        .assert_status(204);
+    vec![
+        ("a token signed with another secret", bearer(&forged)),
+        ("an expired token", bearer(&expired)),
+        ("a token not valid yet", bearer(&not_yet)),
+        ("a token of another issuer", bearer(&wrong_iss)),
+        ("a token for another audience", bearer(&wrong_aud)),
+        ("a token that is not a JWT", bearer("not.a.jwt")),
+        ("a token of a logged-out session", bearer(&revoked_token)),
+        (
+            "a forged subprotocol token",
+            format!("Sec-WebSocket-Protocol: palaver.v1, bearer.{forged}\r\n"),
+        ),
+        (
+            "an expired subprotocol token",
+            format!("Sec-WebSocket-Protocol: palaver.v1, bearer.{expired}\r\n"),
+        ),
+        (
+            "a garbage session cookie",
+            format!("Cookie: {SESSION_COOKIE}=garbage\r\n"),
+        ),
+        (
+            "the cookie of a logged-out session",
+            format!("Cookie: {SESSION_COOKIE}={}\r\n", revoked_cookie.value()),
+        ),
+    ]
+}
+
 /// A socket written byte by byte. Its receive buffer can be made small before it
 /// connects, so a reader that stops reading fills up fast.
 pub struct RawSocket {
@@ -63,7 +199,9 @@ pub struct RawSocket {
 /// A frame read off a [`RawSocket`].
 #[derive(Debug)]
 pub struct RawFrame {
+    /// The frame's opcode: 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong.
     pub opcode: u8,
+    /// The unmasked payload.
     pub payload: Vec<u8>,
 }
 

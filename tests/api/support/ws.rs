@@ -1,8 +1,8 @@
 //! A small WebSocket client for the socket suites. [`WsClient`] speaks through `awc` and
 //! reads frames the way the protocol is tested: every read has a deadline, so a frame that
 //! never comes fails the test instead of hanging it, and pings from the server are
-//! answered unless a test plays a client that has gone silent. It also signs tokens of the
-//! tests' own making. Hand-written handshakes and frames are in `ws_raw`.
+//! answered unless a test plays a client that has gone silent. Hand-written handshakes and
+//! frames are in `raw`, the frames' JSON in `frames`.
 
 use std::time::Duration;
 
@@ -14,7 +14,8 @@ use awc::ws::{CloseCode, CloseReason, Frame, Message, WebsocketsRequest};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::{json, Value};
 
-use crate::helpers::{TestApp, TestUser};
+use super::app::TestApp;
+use super::fixtures::TestUser;
 
 /// How long a test waits for one frame before it fails.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -145,6 +146,7 @@ impl WsClient {
         format!("r{}", self.next_ref)
     }
 
+    /// Writes one message to the socket.
     pub async fn send(&mut self, message: Message) {
         self.io
             .send(message)
@@ -152,10 +154,12 @@ impl WsClient {
             .expect("the frame is written to the socket");
     }
 
+    /// Writes one text frame.
     pub async fn send_text(&mut self, text: impl Into<String>) {
         self.send(Message::Text(text.into().into())).await;
     }
 
+    /// Writes `frame` as one text frame.
     pub async fn send_json(&mut self, frame: &Value) {
         self.send_text(frame.to_string()).await;
     }
@@ -316,46 +320,41 @@ impl WsClient {
         );
         reply["message"].clone()
     }
-}
 
-/// The claims of a token the server issued, read with the server's own secret.
-pub fn claims_of(app: &TestApp, token: &str) -> Value {
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(app.jwt_secret().as_bytes()),
-        &validation,
-    )
-    .expect("the server's token decodes with its secret")
-    .claims
-}
-
-/// A token for `user`'s registration session as the server would issue it (valid ten
-/// minutes), with `changes` written over its claims; signed with `secret`.
-pub fn token_signed_with(app: &TestApp, user: &TestUser, changes: &Value, secret: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let mut claims = json!({
-        "sub": user.id.to_string(),
-        "sid": claims_of(app, &user.token)["sid"],
-        "iat": now,
-        "exp": now + 600,
-        "iss": "palaver",
-        "aud": "palaver",
-    });
-    for (name, value) in changes.as_object().expect("claim changes are an object") {
-        claims[name] = value.clone();
+    /// Reads frames, answering pings, until the wall clock passes `until` (Unix seconds);
+    /// panics if the socket closes first. Needs a server that pings every second.
+    pub async fn stay_connected_until(&mut self, until: i64) {
+        while chrono::Utc::now().timestamp() <= until {
+            match self.next_frame().await {
+                Some(Frame::Close(reason)) => panic!("the socket closed with {reason:?}"),
+                None => panic!("the connection ended"),
+                Some(_) => {}
+            }
+        }
     }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("signing works")
+
+    /// Reads `count` chat messages (`ack` or `message`) off the socket, in arrival order.
+    pub async fn read_chat_messages(&mut self, count: usize) -> Vec<Value> {
+        let mut seen = Vec::new();
+        while seen.len() < count {
+            let frame = self.recv().await;
+            if frame["type"] == "ack" || frame["type"] == "message" {
+                seen.push(frame["message"].clone());
+            }
+        }
+        seen
+    }
 }
 
-/// A token for `user` with `changes` over the usual claims, signed with the server's secret.
-pub fn handmade_token(app: &TestApp, user: &TestUser, changes: &Value) -> String {
-    token_signed_with(app, user, changes, app.jwt_secret())
+/// `typist` types in `id` and `watcher` reads up to that typing: returns what came before,
+/// so a test can see that nothing else was routed to the watcher in between.
+pub async fn frames_until_typing_from(
+    watcher: &mut WsClient,
+    typist: &mut WsClient,
+    id: i64,
+) -> Vec<Value> {
+    typist
+        .send_json(&json!({"type": "typing", "conversation_id": id}))
+        .await;
+    watcher.recv_until("typing").await.1
 }

@@ -1,0 +1,43 @@
+//! The test harness, a small library of its own: every suite starts a real server with
+//! [`spawn_app`], arranges its scene with the fixtures, acts through a client, and asserts
+//! on what came back. Each helper is defined once here, so the suites hold only tests.
+//!
+//! # Layout
+//!
+//! - `app`: [`TestApp`], [`spawn_app`] and the servers configured for one area.
+//! - `database`: a fresh SQLite or PostgreSQL database for each test.
+//! - `http`: [`Auth`] and one helper per HTTP endpoint.
+//! - `response`: [`TestResponse`] and the assertions about HTTP answers.
+//! - `bodies`: the lists a test reads out of JSON bodies and frames.
+//! - `fixtures`: users, conversations, messages and the scenes built from them.
+//! - `tokens`: reading and signing tokens of the tests' own making.
+//! - `ws`: [`WsClient`], a WebSocket client whose every read has a deadline.
+//! - `frames`: the JSON frames of the protocol a test sends or expects.
+//! - `raw`: hand-written HTTP requests, handshakes and frames over a plain socket.
+//! - `config`: loading a configuration from a map of variables.
+//! - `binary`: running the built `palaver` binary.
+
+mod app;
+mod binary;
+mod bodies;
+mod config;
+mod database;
+mod fixtures;
+mod frames;
+mod http;
+mod raw;
+mod response;
+mod tokens;
+mod ws;
+
+pub use app::*;
+pub use binary::*;
+pub use bodies::*;
+pub use config::*;
+pub use fixtures::*;
+pub use frames::*;
+pub use http::*;
+pub use raw::*;
+pub use response::*;
+pub use tokens::*;
+pub use ws::*;
