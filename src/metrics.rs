@@ -1,141 +1,221 @@
-//! Counters for `GET /metrics`, in Prometheus text format: HTTP responses by status, auth
-//! rejections by reason, messages in and out, live connections, and how long storing a
-//! message takes.
+//! The series `GET /metrics` serves, kept in a `prometheus-client` registry: HTTP
+//! responses by status, auth rejections by reason, messages in and out, live connections,
+//! and how long storing a message takes. The exposition is Prometheus text format 0.0.4,
+//! which every scraper reads.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds, in seconds, of the persist-latency histogram buckets.
 const LATENCY_BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
-/// All counters; shared by every worker and the actors.
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+/// Every series, shared by the workers and the actors; the handles below are clones of
+/// what the registry encodes.
 pub struct Metrics {
-    http_responses: Mutex<BTreeMap<u16, u64>>,
-    auth_rejections: Mutex<BTreeMap<&'static str, u64>>,
-    pub messages_in: AtomicU64,
-    pub messages_out: AtomicU64,
-    pub connections: AtomicI64,
-    persist_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
-    persist_count: AtomicU64,
-    persist_micros: AtomicU64,
+    registry: Registry,
+    http_responses: Family<StatusLabel, Counter>,
+    auth_rejections: Family<ReasonLabel, Counter>,
+    messages_in: Counter,
+    messages_out: Counter,
+    connections: Gauge,
+    persist_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    /// Every series registered, at zero.
+    fn default() -> Self {
+        let http_responses = Family::<StatusLabel, Counter>::default();
+        let auth_rejections = Family::<ReasonLabel, Counter>::default();
+        let messages_in = Counter::default();
+        let messages_out = Counter::default();
+        let connections = Gauge::default();
+        let persist_seconds = Histogram::new(LATENCY_BUCKETS);
+        let mut registry = Registry::default();
+        registry.register(
+            "palaver_http_requests",
+            "HTTP responses by status",
+            http_responses.clone(),
+        );
+        registry.register(
+            "palaver_auth_rejections",
+            "Refused credentials by reason",
+            auth_rejections.clone(),
+        );
+        registry.register(
+            "palaver_connections",
+            "Open WebSocket connections",
+            connections.clone(),
+        );
+        registry.register(
+            "palaver_messages_in",
+            "Messages stored",
+            messages_in.clone(),
+        );
+        registry.register(
+            "palaver_messages_out",
+            "Message frames delivered to sockets",
+            messages_out.clone(),
+        );
+        registry.register(
+            "palaver_message_persist_seconds",
+            "Time to store a message",
+            persist_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            http_responses,
+            auth_rejections,
+            messages_in,
+            messages_out,
+            connections,
+            persist_seconds,
+        }
+    }
 }
 
 impl Metrics {
+    /// Counts one HTTP response with `status`.
     pub fn http_response(&self, status: u16) {
-        *self
-            .http_responses
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(status)
-            .or_default() += 1;
+        self.http_responses
+            .get_or_create(&StatusLabel { status })
+            .inc();
     }
 
+    /// Counts one refused credential; `reason` is one of a fixed set, never client input.
     pub fn auth_rejected(&self, reason: &'static str) {
-        *self
-            .auth_rejections
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(reason)
-            .or_default() += 1;
-    }
-
-    /// Counts message frames delivered to sockets.
-    pub fn messages_delivered(&self, frames: u64) {
-        self.messages_out.fetch_add(frames, Ordering::Relaxed);
+        self.auth_rejections
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     /// Records one message stored in `elapsed`.
     pub fn message_persisted(&self, elapsed: Duration) {
-        self.messages_in.fetch_add(1, Ordering::Relaxed);
-        let secs = elapsed.as_secs_f64();
-        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.persist_buckets) {
-            if secs <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.persist_count.fetch_add(1, Ordering::Relaxed);
-        self.persist_micros
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        self.messages_in.inc();
+        self.persist_seconds.observe(elapsed.as_secs_f64());
     }
 
-    /// The Prometheus text exposition of every counter.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP palaver_http_requests_total HTTP responses by status.\n");
-        out.push_str("# TYPE palaver_http_requests_total counter\n");
-        for (status, n) in self
-            .http_responses
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "palaver_http_requests_total{{status=\"{status}\"}} {n}"
-            );
+    /// Counts message frames handed to `sockets` sockets.
+    pub fn messages_delivered(&self, sockets: usize) {
+        self.messages_out
+            .inc_by(u64::try_from(sockets).unwrap_or(u64::MAX));
+    }
+
+    /// Every series in Prometheus text format 0.0.4; `open_sockets` is the live count,
+    /// which the socket slots keep (sockets are counted in that one place).
+    pub fn render(&self, open_sockets: usize) -> String {
+        self.connections
+            .set(i64::try_from(open_sockets).unwrap_or(i64::MAX));
+        let mut openmetrics = String::new();
+        encode(&mut openmetrics, &self.registry).expect("encoding into a String cannot fail");
+        to_prometheus_text(&openmetrics)
+    }
+}
+
+/// The classic text format from the OpenMetrics one the encoder writes: there a counter's
+/// `HELP` and `TYPE` lines name the family without the `_total` of its samples, which a
+/// classic parser would then take for untyped, and the exposition ends with `# EOF`.
+fn to_prometheus_text(openmetrics: &str) -> String {
+    let counters: HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len() + 8 * counters.len());
+    for line in openmetrics.lines() {
+        let counter_descriptor = ["# HELP ", "# TYPE "].into_iter().find_map(|kind| {
+            let (name, rest) = line.strip_prefix(kind)?.split_once(' ')?;
+            counters.contains(name).then_some((kind, name, rest))
+        });
+        match counter_descriptor {
+            Some((kind, name, rest)) => {
+                let _ = writeln!(text, "{kind}{name}_total {rest}");
+            }
+            None if line == "# EOF" => {}
+            None => {
+                text.push_str(line);
+                text.push('\n');
+            }
         }
-        out.push_str("# HELP palaver_auth_rejections_total Refused credentials by reason.\n");
-        out.push_str("# TYPE palaver_auth_rejections_total counter\n");
-        for (reason, n) in self
-            .auth_rejections
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "palaver_auth_rejections_total{{reason=\"{reason}\"}} {n}"
-            );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_event_of_each_kind() -> Metrics {
+        let metrics = Metrics::default();
+        metrics.http_response(404);
+        metrics.auth_rejected("invalid_token");
+        metrics.message_persisted(Duration::from_millis(3));
+        metrics.messages_delivered(2);
+        metrics
+    }
+
+    #[test]
+    fn render_shows_every_series_after_one_event_of_each_kind() {
+        let metrics = one_event_of_each_kind();
+
+        let text = metrics.render(1);
+
+        for sample in [
+            "palaver_http_requests_total{status=\"404\"} 1\n",
+            "palaver_auth_rejections_total{reason=\"invalid_token\"} 1\n",
+            "palaver_connections 1\n",
+            "palaver_messages_in_total 1\n",
+            "palaver_messages_out_total 2\n",
+            "palaver_message_persist_seconds_bucket{le=\"0.005\"} 1\n",
+            "palaver_message_persist_seconds_bucket{le=\"0.0025\"} 0\n",
+            "palaver_message_persist_seconds_count 1\n",
+        ] {
+            assert!(text.contains(sample), "{sample} missing from\n{text}");
         }
-        let gauges = [
-            (
-                "palaver_connections",
-                "gauge",
-                "Open WebSocket connections.",
-                self.connections.load(Ordering::Relaxed),
-            ),
-            (
-                "palaver_messages_in_total",
-                "counter",
-                "Messages stored.",
-                self.messages_in.load(Ordering::Relaxed) as i64,
-            ),
-            (
-                "palaver_messages_out_total",
-                "counter",
-                "Message frames delivered to sockets.",
-                self.messages_out.load(Ordering::Relaxed) as i64,
-            ),
-        ];
-        for (name, kind, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+    }
+
+    #[test]
+    fn counters_are_typed_under_the_name_of_their_samples() {
+        let metrics = one_event_of_each_kind();
+
+        let text = metrics.render(1);
+
+        for line in [
+            "# TYPE palaver_http_requests_total counter\n",
+            "# HELP palaver_auth_rejections_total Refused credentials by reason.\n",
+            "# TYPE palaver_messages_in_total counter\n",
+            "# TYPE palaver_connections gauge\n",
+            "# TYPE palaver_message_persist_seconds histogram\n",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
         }
-        out.push_str("# HELP palaver_message_persist_seconds Time to store a message.\n");
-        out.push_str("# TYPE palaver_message_persist_seconds histogram\n");
-        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.persist_buckets) {
-            let _ = writeln!(
-                out,
-                "palaver_message_persist_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
-            );
-        }
-        let count = self.persist_count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "palaver_message_persist_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let sum = self.persist_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "palaver_message_persist_seconds_sum {sum}");
-        let _ = writeln!(out, "palaver_message_persist_seconds_count {count}");
-        out
+        assert!(!text.contains("# EOF"), "{text}");
+    }
+
+    #[test]
+    fn the_connection_gauge_shows_the_count_it_is_given() {
+        let metrics = one_event_of_each_kind();
+
+        assert!(metrics.render(0).contains("palaver_connections 0\n"));
+        assert!(metrics.render(7).contains("palaver_connections 7\n"));
     }
 }

@@ -58,7 +58,12 @@ impl ChatServer {
     }
 
     /// Sends `frame` to every socket in the room but `except`; how many got it.
-    fn to_room(&self, conversation_id: i64, frame: &ServerFrame, except: Option<SocketId>) -> u64 {
+    fn to_room(
+        &self,
+        conversation_id: i64,
+        frame: &ServerFrame,
+        except: Option<SocketId>,
+    ) -> usize {
         let bytes = frame.encode();
         let mut sent = 0;
         for socket in self.rooms.room(conversation_id) {

@@ -33,7 +33,7 @@ use super::Chat;
 use crate::db::models::UserView;
 use crate::domain::UserId;
 use crate::error::AppError;
-use crate::limits::{Buckets, Excesses};
+use crate::limits::{Excesses, SocketBucket};
 
 /// Before authentication (and always on the echo socket) a frame may be at most this large.
 pub const UNAUTHENTICATED_FRAME_BYTES: usize = 4096;
@@ -103,7 +103,7 @@ pub struct WsSession {
     pong_queued: Arc<AtomicBool>,
     last_seen: Instant,
     /// Non-message frames, per socket.
-    frames: Buckets<()>,
+    frames: SocketBucket,
     excess: Excesses,
     expiry: Option<SpawnHandle>,
     closing: bool,
@@ -139,7 +139,7 @@ impl WsSession {
         let (outbound, queue) = mpsc::channel(config.outbound_queue_limit);
         let pong_queued = Arc::new(AtomicBool::new(false));
         actix_web::rt::spawn(write_frames(ws.clone(), queue, Arc::clone(&pong_queued)));
-        let frames = Buckets::new(config.rate_limit_per_sec, config.rate_limit_burst);
+        let frames = SocketBucket::new(config.rate_limit_per_sec, config.rate_limit_burst);
         let id = chat.socket_id();
         WsSession::create(move |ctx| {
             ctx.add_stream(stream);
@@ -232,7 +232,7 @@ impl WsSession {
     ) -> bool {
         let allowed = match (&self.identity, message) {
             (Some(identity), true) => self.chat.send_limiter.take(identity.user.id),
-            _ => self.frames.take(()),
+            _ => self.frames.take(),
         };
         let Err(retry_after) = allowed else {
             return true;
