@@ -10,13 +10,16 @@ mod dev_secrets;
 mod origins;
 mod parse;
 mod secrets;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use secrecy::SecretSlice;
+
 pub use dev_secrets::DEV_SECRETS_FILE;
-pub use secrets::Secret;
 
 use origins::{parse_allowed_origins, parse_public_url};
 use parse::{invalid, Vars};
@@ -89,16 +92,16 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections kept open to the database.
     pub database_pool_size: usize,
-    /// `JWT_SECRET`: the HS256 key tokens are signed and checked with.
-    pub jwt_secret: Secret,
+    /// `JWT_SECRET`: the HS256 key tokens are signed and checked with; redacted in `Debug`.
+    pub jwt_secret: SecretSlice<u8>,
     /// `JWT_ISSUER`: the `iss` issued and required.
     pub jwt_issuer: String,
     /// `JWT_AUDIENCE`: the `aud` issued and required.
     pub jwt_audience: String,
     /// `JWT_TTL_SECS`: how long an issued token lives.
     pub jwt_ttl: Duration,
-    /// `SESSION_KEY`: the master key that signs and encrypts the session cookie.
-    pub session_key: Secret,
+    /// `SESSION_KEY`: the master key that signs and encrypts the session cookie; redacted in `Debug`.
+    pub session_key: SecretSlice<u8>,
     /// Origins allowed besides the public URL's own.
     pub allowed_origins: Vec<String>,
     /// Development also trusts any `http://localhost:*` and `http://127.0.0.1:*` page.

@@ -2,8 +2,9 @@
 //! staging and production; elsewhere they are generated, and the session key derived from
 //! the JWT secret. The two must never be the same key.
 
-use std::fmt;
 use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretSlice};
 
 use super::dev_secrets::{dev_secret, random_secret};
 use super::parse::{invalid, Vars};
@@ -12,36 +13,15 @@ use super::{AppEnv, ConfigError, DEV_SECRETS_FILE};
 /// The smallest accepted key length for `JWT_SECRET` and `SESSION_KEY`.
 pub(super) const MIN_SECRET_BYTES: usize = 32;
 
-/// Key material that must never reach a log line or a `Debug` print.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps key bytes.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Secret(bytes)
-    }
-    /// The key bytes, for the one place that signs or encrypts with them.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
-
 /// A key given in `variable`, refused when shorter than [`MIN_SECRET_BYTES`].
-fn strong_secret(variable: &'static str, raw: String) -> Result<Secret, ConfigError> {
+fn strong_secret(variable: &'static str, raw: String) -> Result<SecretSlice<u8>, ConfigError> {
     if raw.len() < MIN_SECRET_BYTES {
         return Err(invalid(
             variable,
             format!("must be at least {MIN_SECRET_BYTES} bytes"),
         ));
     }
-    Ok(Secret::new(raw.into_bytes()))
+    Ok(SecretSlice::from(raw.into_bytes()))
 }
 
 /// `JWT_SECRET` and `SESSION_KEY`: given in strict modes, otherwise generated (development
@@ -51,7 +31,7 @@ pub(super) fn load_secrets(
     app_env: AppEnv,
     workdir: &Path,
     warnings: &mut Vec<String>,
-) -> Result<(Secret, Secret), ConfigError> {
+) -> Result<(SecretSlice<u8>, SecretSlice<u8>), ConfigError> {
     let strict = app_env.is_strict();
     let jwt_secret = match vars.get("JWT_SECRET") {
         Some(raw) => strong_secret("JWT_SECRET", raw)?,
@@ -78,13 +58,13 @@ pub(super) fn load_secrets(
                 "required in staging and production (at least 32 bytes)",
             ))
         }
-        None => Secret::new(
-            actix_web::cookie::Key::derive_from(jwt_secret.expose())
+        None => SecretSlice::from(
+            actix_web::cookie::Key::derive_from(jwt_secret.expose_secret())
                 .master()
                 .to_vec(),
         ),
     };
-    if session_key == jwt_secret {
+    if session_key.expose_secret() == jwt_secret.expose_secret() {
         return Err(invalid("SESSION_KEY", "must differ from JWT_SECRET"));
     }
     Ok((jwt_secret, session_key))
