@@ -79,6 +79,24 @@ impl DatabaseUrl {
     }
 }
 
+/// How hard SQLite works to keep a commit (`SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// An acknowledged write survives a crash of the process.
+    Normal,
+    /// It survives a power loss too: SQLite fsyncs each commit.
+    Full,
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Plain lines for a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// The whole configuration, typed. Built once by [`Config::load`].
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -92,6 +110,10 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections kept open to the database.
     pub database_pool_size: usize,
+    /// `DATABASE_TIMEOUT_MS`: the longest any database call may take before the answer is `503`.
+    pub database_timeout: Duration,
+    /// `SQLITE_SYNCHRONOUS`: whether a commit must survive a power loss or only a crash.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// `JWT_SECRET`: the HS256 key tokens are signed and checked with; redacted in `Debug`.
     pub jwt_secret: SecretSlice<u8>,
     /// `JWT_ISSUER`: the `iss` issued and required.
@@ -136,6 +158,12 @@ pub struct Config {
     pub max_connections: usize,
     /// `REDIS_URL`: when set, the cluster bus joins this process to others.
     pub redis_url: Option<String>,
+    /// `REDIS_REQUIRED`: refuse to start while Redis is unreachable, rather than run degraded.
+    pub redis_required: bool,
+    /// `LOG_FORMAT`: text for people, JSON for collectors.
+    pub log_format: LogFormat,
+    /// `METRICS_BIND`: an address of its own for `/metrics`; unset, the mode decides.
+    pub metrics_bind: Option<SocketAddr>,
     /// `SHUTDOWN_TIMEOUT_SECS`: how long a graceful shutdown may take.
     pub shutdown_timeout: Duration,
     /// Lines to log once the logger is up: settings that are allowed but worth a look.
@@ -228,22 +256,21 @@ impl Config {
             warnings.push("CLIENT_TIMEOUT_SECS is not above HEARTBEAT_INTERVAL_SECS: idle sockets may be closed between pings".into());
         }
 
-        let redis_url = match vars.get("REDIS_URL") {
-            Some(raw) if !(raw.starts_with("redis://") || raw.starts_with("rediss://")) => {
-                return Err(invalid(
-                    "REDIS_URL",
-                    "must start with redis:// or rediss://",
-                ))
-            }
-            other => other,
-        };
-
         Ok(Config {
             app_env,
             bind_addr,
             public_url,
             database_url,
             database_pool_size: vars.positive("DATABASE_POOL_SIZE", 10)? as usize,
+            database_timeout: vars.millis("DATABASE_TIMEOUT_MS", 3000)?,
+            sqlite_synchronous: vars.choice(
+                "SQLITE_SYNCHRONOUS",
+                SqliteSynchronous::Normal,
+                &[
+                    ("normal", SqliteSynchronous::Normal),
+                    ("full", SqliteSynchronous::Full),
+                ],
+            )?,
             jwt_secret,
             jwt_issuer: vars.get("JWT_ISSUER").unwrap_or_else(|| "palaver".into()),
             jwt_audience: vars.get("JWT_AUDIENCE").unwrap_or_else(|| "palaver".into()),
@@ -265,7 +292,14 @@ impl Config {
             outbound_queue_limit: vars.positive("OUTBOUND_QUEUE_LIMIT", 1024)? as usize,
             max_sockets_per_user: vars.positive("MAX_SOCKETS_PER_USER", 20)? as usize,
             max_connections: vars.positive("MAX_CONNECTIONS", 100_000)? as usize,
-            redis_url,
+            redis_url: vars.url("REDIS_URL", &["redis", "rediss"])?,
+            redis_required: vars.flag("REDIS_REQUIRED", false)?,
+            log_format: vars.choice(
+                "LOG_FORMAT",
+                LogFormat::Text,
+                &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+            )?,
+            metrics_bind: vars.optional("METRICS_BIND")?,
             shutdown_timeout: vars.secs("SHUTDOWN_TIMEOUT_SECS", 10)?,
             warnings,
         })

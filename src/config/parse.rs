@@ -34,13 +34,7 @@ impl Vars<'_> {
     where
         T::Err: fmt::Display,
     {
-        match self.get(name) {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|e| invalid(name, format!("{raw:?}: {e}"))),
-        }
+        Ok(self.optional(name)?.unwrap_or(default))
     }
 
     /// A whole number of at least 1, `default` when unset.
@@ -55,6 +49,44 @@ impl Vars<'_> {
     /// A positive number of seconds.
     pub(super) fn secs(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
         self.positive(name, default).map(Duration::from_secs)
+    }
+
+    /// A positive number of milliseconds.
+    pub(super) fn millis(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.positive(name, default).map(Duration::from_millis)
+    }
+
+    /// Any [`FromStr`] value, `None` when unset.
+    pub(super) fn optional<T: FromStr>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(name)
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|e| invalid(name, format!("{raw:?}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// A URL whose scheme is one of `schemes`, kept as written; `None` when unset.
+    pub(super) fn url(
+        &self,
+        name: &'static str,
+        schemes: &[&str],
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(None);
+        };
+        if !schemes.iter().any(|s| raw.starts_with(&format!("{s}://"))) {
+            let expected: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+            return Err(invalid(
+                name,
+                format!("must start with {}", expected.join(" or ")),
+            ));
+        }
+        Ok(Some(raw))
     }
 
     /// `true`/`1` or `false`/`0`, in any case.

@@ -1,11 +1,13 @@
 //! Unit tests of the assembled configuration that need no running server: what `Debug`
 //! shows of it, and the variables parsed here that the integration suite does not drive.
 
+use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, LogFormat, SqliteSynchronous};
 
 const JWT_SECRET: &str = "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
 const SESSION_KEY: &str = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
@@ -51,4 +53,66 @@ fn a_derived_session_key_does_not_show_in_debug_output_either() {
 
     assert!(!printed.contains(&format!("{derived:?}")), "{printed}");
     assert!(!printed.contains(&hex::encode(&derived)), "{printed}");
+}
+
+#[track_caller]
+fn assert_refused(vars: &[(&str, &str)], variable: &str) {
+    match load(vars) {
+        Ok(_) => panic!("{vars:?} was accepted"),
+        Err(e) => {
+            assert_eq!(e.variable, variable, "{e}");
+            assert!(e.to_string().contains(variable), "the line names it: {e}");
+        }
+    }
+}
+
+#[test]
+fn the_storage_logging_and_metrics_variables_default_as_the_contract_says() {
+    let config = load(&[]).expect("valid");
+
+    assert_eq!(config.database_timeout, Duration::from_millis(3000));
+    assert_eq!(config.sqlite_synchronous, SqliteSynchronous::Normal);
+    assert!(!config.redis_required);
+    assert_eq!(config.log_format, LogFormat::Text);
+    assert_eq!(config.metrics_bind, None);
+}
+
+#[test]
+fn the_storage_logging_and_metrics_variables_are_read_when_set() {
+    let config = load(&[
+        ("DATABASE_TIMEOUT_MS", "250"),
+        ("SQLITE_SYNCHRONOUS", "full"),
+        ("REDIS_REQUIRED", "true"),
+        ("LOG_FORMAT", "json"),
+        ("METRICS_BIND", "127.0.0.1:9100"),
+    ])
+    .expect("valid");
+
+    assert_eq!(config.database_timeout, Duration::from_millis(250));
+    assert_eq!(config.sqlite_synchronous, SqliteSynchronous::Full);
+    assert!(config.redis_required);
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert_eq!(
+        config.metrics_bind,
+        Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
+    );
+}
+
+#[test]
+fn a_bad_storage_logging_or_metrics_value_is_refused_naming_its_variable() {
+    let cases = [
+        ("DATABASE_TIMEOUT_MS", "0"),
+        ("DATABASE_TIMEOUT_MS", "-5"),
+        ("DATABASE_TIMEOUT_MS", "1.5"),
+        ("DATABASE_TIMEOUT_MS", "3s"),
+        ("SQLITE_SYNCHRONOUS", "off"),
+        ("SQLITE_SYNCHRONOUS", "extra"),
+        ("REDIS_REQUIRED", "yes please"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_BIND", "localhost"),
+        ("METRICS_BIND", "127.0.0.1"),
+    ];
+    for (name, value) in cases {
+        assert_refused(&[(name, value)], name);
+    }
 }
