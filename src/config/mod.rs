@@ -2,8 +2,8 @@
 //! into [`Config`] before anything binds a socket, so a bad value stops the server with one
 //! line that names the variable.
 //!
-//! The parts live apart: [`parse`] reads raw values, [`origins`] holds the origin policy,
-//! [`secrets`] decides where each key comes from in each mode, and [`dev_secrets`] keeps
+//! The parts live apart: `parse` reads raw values, `origins` holds the origin policy,
+//! `secrets` decides where each key comes from in each mode, and `dev_secrets` keeps
 //! development's generated secret on disk. This file assembles them.
 
 mod dev_secrets;
