@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -71,8 +72,8 @@ impl Tokens {
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
         Tokens {
-            encoding: EncodingKey::from_secret(config.jwt_secret.expose()),
-            decoding: DecodingKey::from_secret(config.jwt_secret.expose()),
+            encoding: EncodingKey::from_secret(config.jwt_secret.expose_secret()),
+            decoding: DecodingKey::from_secret(config.jwt_secret.expose_secret()),
             validation,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),

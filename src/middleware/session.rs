@@ -5,6 +5,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{time, Key, SameSite};
+use secrecy::ExposeSecret;
 
 use crate::auth::identity::SESSION_COOKIE;
 use crate::config::Config;
@@ -16,7 +17,7 @@ pub const SESSION_TTL_DAYS: i64 = 30;
 pub fn session_layer(config: &Config) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(
         CookieSessionStore::default(),
-        Key::derive_from(config.session_key.expose()),
+        Key::derive_from(config.session_key.expose_secret()),
     )
     .cookie_name(SESSION_COOKIE.to_string())
     .cookie_http_only(true)

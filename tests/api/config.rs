@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use palaver::config::{AppEnv, DatabaseUrl, WsAuthMode, DEV_SECRETS_FILE};
+use secrecy::ExposeSecret;
 
 use crate::support::{
     assert_config_refused, load_config, load_config_in, strict_config, STRONG_A, STRONG_B,
@@ -97,9 +98,10 @@ fn development_keeps_its_generated_secret_in_a_0600_file_and_reuses_it() {
         std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o777,
         0o600
     );
-    assert!(first.jwt_secret.expose().len() >= 32);
+    assert!(first.jwt_secret.expose_secret().len() >= 32);
     assert_eq!(
-        first.jwt_secret, second.jwt_secret,
+        first.jwt_secret.expose_secret(),
+        second.jwt_secret.expose_secret(),
         "the second start reuses the secret"
     );
     assert!(
@@ -112,9 +114,32 @@ fn development_keeps_its_generated_secret_in_a_0600_file_and_reuses_it() {
 #[test]
 fn a_short_secret_in_the_development_file_is_refused_naming_jwt_secret() {
     let workdir = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(workdir.path().join(DEV_SECRETS_FILE), "too short\n").expect("write");
+    let file = workdir.path().join(DEV_SECRETS_FILE);
+    std::fs::write(&file, "too short\n").expect("write");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
 
     assert_config_refused(load_config_in(workdir.path(), &[]), "JWT_SECRET");
+}
+
+#[test]
+fn a_development_secret_file_that_others_can_read_is_refused_until_it_is_0600() {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+    let file = workdir.path().join(DEV_SECRETS_FILE);
+    std::fs::write(&file, "a".repeat(64)).expect("write");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+
+    let refused = load_config_in(workdir.path(), &[]);
+
+    assert_config_refused(refused, "JWT_SECRET");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let accepted = load_config_in(workdir.path(), &[]).expect("a 0600 file is used");
+    assert_eq!(
+        accepted.jwt_secret.expose_secret(),
+        "a".repeat(64).as_bytes()
+    );
 }
 
 #[test]
@@ -124,8 +149,12 @@ fn test_mode_uses_a_random_secret_and_writes_nothing() {
     let first = load_config_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
     let second = load_config_in(workdir.path(), &[("APP_ENV", "test")]).expect("valid");
 
-    assert!(first.jwt_secret.expose().len() >= 32);
-    assert_ne!(first.jwt_secret, second.jwt_secret, "not a fixed secret");
+    assert!(first.jwt_secret.expose_secret().len() >= 32);
+    assert_ne!(
+        first.jwt_secret.expose_secret(),
+        second.jwt_secret.expose_secret(),
+        "not a fixed secret"
+    );
     assert!(!workdir.path().join(DEV_SECRETS_FILE).exists());
 }
 
@@ -134,8 +163,11 @@ fn the_session_key_is_derived_from_the_jwt_secret_outside_strict_modes() {
     let config = load_config(&[("APP_ENV", "test"), ("JWT_SECRET", STRONG_A)]).expect("valid");
 
     let derived = actix_web::cookie::Key::derive_from(STRONG_A.as_bytes());
-    assert_eq!(config.session_key.expose(), derived.master());
-    assert_ne!(config.session_key, config.jwt_secret);
+    assert_eq!(config.session_key.expose_secret(), derived.master());
+    assert_ne!(
+        config.session_key.expose_secret(),
+        config.jwt_secret.expose_secret()
+    );
 }
 
 #[test]
