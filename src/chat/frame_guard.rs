@@ -327,6 +327,6 @@ mod tests {
         let (mut guard, limit) = guard(10);
         limit.set(1000);
 
-        assert_eq!(guard.scan(&frame(0x81, 500)).1, false);
+        assert!(!guard.scan(&frame(0x81, 500)).1);
     }
 }
