@@ -25,7 +25,10 @@ pub enum AppError {
     NotFound(String),
     /// `405 method_not_allowed`, with the methods the path does allow.
     #[error("method not allowed")]
-    MethodNotAllowed { allow: String },
+    MethodNotAllowed {
+        /// The `Allow` header's value.
+        allow: String,
+    },
     /// `409 conflict`.
     #[error("{0}")]
     Conflict(String),
@@ -40,7 +43,10 @@ pub enum AppError {
     UpgradeRequired(String),
     /// `429 rate_limited`, with `Retry-After`.
     #[error("too many requests, retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// The `Retry-After` header's value.
+        retry_after_secs: u64,
+    },
     /// `503 unavailable`: the database cannot be reached.
     #[error("service unavailable")]
     Unavailable,
@@ -114,13 +120,16 @@ impl<T> DbContext<T> for Result<T, DbError> {
 /// The JSON error body.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
 /// What went wrong, for machines (`code`) and people (`message`).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// Stable, for machines: `not_found`, `rate_limited`…
     pub code: &'static str,
+    /// For people; names the field on a 400.
     pub message: String,
 }
 

@@ -87,6 +87,7 @@ impl LiveEvent {
 /// An event as the live side receives it.
 #[derive(Debug, Clone)]
 pub struct Published {
+    /// The change.
     pub event: LiveEvent,
     /// Committed by this process (and so to be shared with the others over the bus).
     pub local: bool,

@@ -33,6 +33,7 @@ pub struct Identity {
     pub user_id: UserId,
     /// The `sessions` row the credential names; logout revokes it.
     pub session_id: String,
+    /// Which credential it was: a cookie has no token expiry to close a socket at.
     pub credential: Credential,
     /// When the credential stops being valid, in Unix seconds.
     pub expires_at: i64,

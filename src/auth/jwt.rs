@@ -38,13 +38,16 @@ pub struct VerifiedToken {
 /// Why a token was refused; each becomes `401` (and a metrics label).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
+    /// `exp` has passed (beyond the leeway).
     #[error("token expired")]
     Expired,
+    /// Any other fault: signature, algorithm, claims, shape.
     #[error("invalid token")]
     Invalid,
 }
 
 impl TokenError {
+    /// The label for logs and the auth-rejection metric.
     pub fn reason(&self) -> &'static str {
         match self {
             TokenError::Expired => "expired_token",
@@ -64,6 +67,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Keys and validation rules from the configuration, built once.
     pub fn new(config: &Config) -> Tokens {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.jwt_issuer]);

@@ -9,10 +9,12 @@ use std::sync::{Arc, RwLock};
 pub struct RevokedSessions(Arc<RwLock<HashSet<String>>>);
 
 impl RevokedSessions {
+    /// The set loaded at start from the sessions revoked and not yet expired.
     pub fn from_ids(ids: impl IntoIterator<Item = String>) -> Self {
         RevokedSessions(Arc::new(RwLock::new(ids.into_iter().collect())))
     }
 
+    /// Whether a credential of this session must be refused.
     pub fn contains(&self, session_id: &str) -> bool {
         self.0
             .read()
@@ -20,6 +22,7 @@ impl RevokedSessions {
             .contains(session_id)
     }
 
+    /// Records a logout, here or on another node.
     pub fn insert(&self, session_id: String) {
         self.0
             .write()

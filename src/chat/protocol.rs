@@ -19,60 +19,95 @@ pub const SUBPROTOCOL: &str = "palaver.v1";
 pub enum ClientFrame {
     /// First-message authentication.
     Auth {
+        /// The bearer token that proves the socket's identity.
         token: String,
+        /// Echoed in the reply.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
     /// The first message of clients that name their user: `user_id` is a claim, checked against a proven identity.
     Initial {
+        /// Who the client says it is: a claim, never a credential.
         user_id: UserId,
+        /// A conversation to join at once.
         conversation_id: Option<ConversationId>,
+        /// The token that proves it; without one the handshake's identity must match.
         token: Option<String>,
+        /// Echoed in the reply.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Join a conversation's room (membership is checked in the database).
     Join {
+        /// The conversation.
         conversation_id: ConversationId,
+        /// Echoed in `joined` or `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Leave a room.
     Leave {
+        /// The conversation.
         conversation_id: ConversationId,
+        /// Echoed in `left`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Send a message: stored, then acknowledged, then delivered.
     Message {
+        /// Where to send.
         conversation_id: ConversationId,
+        /// 1 to `MAX_CONTENT_CHARS` characters.
         content: String,
+        /// The client's own id; a repeat is acknowledged with the first message.
         client_msg_id: Option<String>,
+        /// Echoed in `ack` or `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// The user is typing in a joined conversation.
     Typing {
+        /// The conversation.
         conversation_id: ConversationId,
+        /// Echoed in an `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Move the read marker forward.
     Read {
+        /// The conversation.
         conversation_id: ConversationId,
+        /// The newest message read; must be of that conversation.
         message_id: MessageId,
+        /// Echoed in an `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// A page of messages, as `GET /api/messages` pages them.
     History {
+        /// The conversation.
         conversation_id: ConversationId,
+        /// The page right before this message.
         before: Option<MessageId>,
+        /// The page right after this message (resume after a reconnect).
         after: Option<MessageId>,
+        /// 1–200, default 50.
         limit: Option<i64>,
+        /// Echoed in `history` or `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Replace the socket's token before it expires.
     Refresh {
+        /// The new token, of the same user.
         token: String,
+        /// Echoed in `refreshed` or `error`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// An application-level ping, for clients that cannot send WebSocket pings.
     Ping {
+        /// Echoed in `pong`.
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
@@ -100,86 +135,141 @@ impl ClientFrame {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
+    /// Sent once, when the socket is authenticated.
     Ready {
+        /// Who the socket is.
         user: UserView,
         /// This socket's own id, not the login session.
         session_id: String,
+        /// How often the server pings.
         heartbeat_interval_ms: u64,
+        /// The conversation of a bound socket, joined already.
         #[serde(skip_serializing_if = "Option::is_none")]
         conversation_id: Option<i64>,
+        /// The `ref` of the frame that authenticated, if one did.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The answer to `refresh`.
     Refreshed {
+        /// When the new token expires.
         expires_at: String,
+        /// The `ref` of the `refresh`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The answer to `join`.
     Joined {
+        /// The conversation.
         conversation_id: i64,
+        /// Users with a socket in the room now.
         online: Vec<i64>,
+        /// The newest message id, to resume from.
         last_message_id: Option<i64>,
+        /// The `ref` of the `join`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The socket is out of the room.
     Left {
+        /// The conversation.
         conversation_id: i64,
+        /// `removed` when the user lost membership.
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The `ref` of the `leave`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The sender's message is committed.
     Ack {
+        /// The client's own id, as sent.
         client_msg_id: Option<String>,
+        /// The stored message.
         message: MessageView,
+        /// The `ref` of the `message`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// A new message in a joined conversation.
     Message {
+        /// The message.
         message: MessageView,
     },
+    /// A message was edited.
     MessageEdited {
+        /// The message as it is now.
         message: MessageView,
     },
+    /// A message was deleted.
     MessageDeleted {
+        /// The message, with empty content.
         message: MessageView,
     },
+    /// Another member is typing.
     Typing {
+        /// The conversation.
         conversation_id: i64,
+        /// The typist.
         user_id: i64,
     },
+    /// A member's read marker moved.
     Read {
+        /// The conversation.
         conversation_id: i64,
+        /// The reader.
         user_id: i64,
+        /// Where the marker stands now.
         message_id: i64,
     },
+    /// A user came online in the room, or left it.
     Presence {
+        /// The conversation.
         conversation_id: i64,
+        /// The user.
         user_id: i64,
+        /// Online or offline.
         status: Presence,
     },
+    /// A user became a member.
     MemberAdded {
+        /// The conversation.
         conversation_id: i64,
+        /// The new member.
         user_id: i64,
     },
+    /// A user stopped being a member.
     MemberRemoved {
+        /// The conversation.
         conversation_id: i64,
+        /// The former member.
         user_id: i64,
     },
+    /// The answer to `history`.
     History {
+        /// The conversation.
         conversation_id: i64,
+        /// The page, ascending by id.
         messages: Vec<MessageView>,
+        /// Whether more lie beyond the page.
         has_more: bool,
+        /// The `ref` of the `history`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// A frame was refused; the socket stays open.
     Error {
+        /// As in the HTTP error body, plus `unauthenticated`.
         code: String,
+        /// For people; names the field.
         message: String,
+        /// The `ref` of the refused frame.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// The answer to `ping`.
     Pong {
+        /// The `ref` of the `ping`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
@@ -189,7 +279,9 @@ pub enum ServerFrame {
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
+    /// The user's first socket joined the room.
     Online,
+    /// The user's last socket left it.
     Offline,
 }
 
@@ -201,6 +293,7 @@ impl ServerFrame {
             .into()
     }
 
+    /// An `error` frame with the code of the HTTP error body.
     pub fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> ServerFrame {
         ServerFrame::Error {
             code: code.to_string(),

@@ -15,8 +15,11 @@ use crate::with_conn;
 
 /// One entry of a user's conversation list.
 pub struct Summary {
+    /// The conversation.
     pub conversation: Conversation,
+    /// Its newest message, deleted or not.
     pub last_message: Option<Message>,
+    /// Others' undeleted messages past the user's read marker.
     pub unread_count: i64,
 }
 

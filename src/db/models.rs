@@ -25,30 +25,44 @@ fn ser_time<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::E
     s.serialize_str(&rfc3339(t))
 }
 
+/// A `users` row; never sent as it is (it holds the password hash).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
+    /// The key.
     pub id: i64,
+    /// Lower-cased, unique.
     pub username: String,
+    /// Shown to others.
     pub display_name: String,
+    /// argon2id, PHC string.
     pub password_hash: String,
+    /// When the account was created.
     pub created_at: NaiveDateTime,
 }
 
+/// A `users` row to insert.
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
+    /// Lower-cased, unique.
     pub username: &'a str,
+    /// Shown to others.
     pub display_name: &'a str,
+    /// argon2id, PHC string.
     pub password_hash: &'a str,
+    /// Now.
     pub created_at: NaiveDateTime,
 }
 
 /// `user` in API.md.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct UserView {
+    /// The user's id.
     pub id: i64,
+    /// Lower-cased.
     pub username: String,
+    /// Shown to others.
     pub display_name: String,
 }
 
@@ -72,62 +86,92 @@ impl From<User> for UserView {
     }
 }
 
+/// A `sessions` row: one login, named by its cookie and the `sid` of its tokens.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
+    /// Random 128 bits, hex.
     pub id: String,
+    /// Whose login.
     pub user_id: i64,
+    /// When it began.
     pub created_at: NaiveDateTime,
+    /// When it ends at the latest.
     pub expires_at: NaiveDateTime,
+    /// Set by logout; from then on every credential of it is refused.
     pub revoked_at: Option<NaiveDateTime>,
 }
 
+/// A `conversations` row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = conversations)]
 pub struct Conversation {
+    /// The key.
     pub id: i64,
+    /// 1–200 characters.
     pub title: String,
+    /// Who manages membership.
     pub owner_id: i64,
+    /// When it was created.
     pub created_at: NaiveDateTime,
+    /// The `seq` of its newest message; the next one takes the one after.
     pub last_seq: i64,
 }
 
+/// A `conversations` row to insert.
 #[derive(Insertable)]
 #[diesel(table_name = conversations)]
 pub struct NewConversation<'a> {
+    /// 1–200 characters.
     pub title: &'a str,
+    /// The creator.
     pub owner_id: i64,
+    /// Now.
     pub created_at: NaiveDateTime,
+    /// 0: no message yet.
     pub last_seq: i64,
 }
 
+/// A `conversation_members` row: membership is only ever read from here.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = conversation_members)]
 pub struct Member {
+    /// The conversation.
     pub conversation_id: i64,
+    /// The member.
     pub user_id: i64,
+    /// Owner or member.
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub role: Role,
+    /// When they became a member.
     pub joined_at: NaiveDateTime,
+    /// The newest message they have read.
     pub last_read_message_id: Option<i64>,
 }
 
 /// A member in `conversation.members`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
+    /// The member.
     pub user: UserView,
+    /// Owner or member.
     pub role: Role,
 }
 
 /// `conversation` in API.md.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
+    /// The conversation's id.
     pub id: i64,
+    /// Its title.
     pub title: String,
+    /// Who manages membership.
     pub owner_id: i64,
+    /// When it was created.
     #[serde(serialize_with = "ser_time")]
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
+    /// Its members, where the answer includes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<MemberView>>,
 }
@@ -144,17 +188,27 @@ impl From<&Conversation> for ConversationView {
     }
 }
 
+/// A `messages` row; a deleted one keeps its row with `deleted_at` set and content erased.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
 pub struct Message {
+    /// The key, increasing in commit order.
     pub id: i64,
+    /// The conversation.
     pub conversation_id: i64,
+    /// 1, 2, 3… within the conversation, with no gap.
     pub seq: i64,
+    /// Always the proven identity of whoever sent it.
     pub sender_id: i64,
+    /// The sender's own id for it, unique per sender.
     pub client_msg_id: Option<String>,
+    /// The text.
     pub content: String,
+    /// When it was committed.
     pub created_at: NaiveDateTime,
+    /// When it was last edited.
     pub edited_at: Option<NaiveDateTime>,
+    /// When it was deleted.
     pub deleted_at: Option<NaiveDateTime>,
 }
 
@@ -170,15 +224,23 @@ pub struct Message {
     schemars::JsonSchema,
 )]
 pub struct MessageView {
+    /// The message's id.
     pub id: i64,
+    /// Its conversation.
     pub conversation_id: i64,
+    /// Its number within the conversation.
     pub seq: i64,
+    /// Who sent it.
     pub sender_id: i64,
+    /// The text; empty once deleted.
     pub content: String,
+    /// The sender's own id for it.
     pub client_msg_id: Option<String>,
     /// RFC 3339 UTC with milliseconds.
     pub created_at: String,
+    /// RFC 3339 UTC with milliseconds, once edited.
     pub edited_at: Option<String>,
+    /// Whether it was deleted.
     pub deleted: bool,
 }
 

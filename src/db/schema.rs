@@ -1,6 +1,10 @@
 //! The tables, in SQL types both backends share (see `migrations/postgres` and
 //! `migrations/sqlite`, which create the same tables).
 
+// `diesel::table!` generates a module, a struct and a column type per column; the
+// columns are documented where they matter, on the rows in `models.rs`.
+#![allow(missing_docs)]
+
 diesel::table! {
     users (id) {
         id -> BigInt,

@@ -11,6 +11,7 @@ pub const MAX_USERNAME_CHARS: usize = 32;
 pub struct Username(String);
 
 impl Username {
+    /// Checks and lower-cases a username as it came in.
     pub fn parse(raw: &str) -> Result<Username, InvalidField> {
         let name = raw.trim().to_lowercase();
         let length = name.chars().count();
@@ -28,6 +29,7 @@ impl Username {
         Ok(Username(name))
     }
 
+    /// The stored, lower-cased name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -38,6 +40,7 @@ impl Username {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    /// Checks a display name, or takes the username when none is given.
     pub fn parse(raw: Option<&str>, username: &Username) -> Result<DisplayName, InvalidField> {
         let Some(raw) = raw.map(str::trim) else {
             return Ok(DisplayName(username.as_str().to_string()));
@@ -55,6 +58,7 @@ impl DisplayName {
         Ok(DisplayName(raw.to_string()))
     }
 
+    /// The name as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -64,6 +68,7 @@ impl DisplayName {
 pub struct Password(String);
 
 impl Password {
+    /// Checks a new password's length; its content is the user's business.
     pub fn parse(raw: &str) -> Result<Password, InvalidField> {
         let length = raw.chars().count();
         if !(8..=128).contains(&length) {
@@ -72,6 +77,7 @@ impl Password {
         Ok(Password(raw.to_string()))
     }
 
+    /// The password, only for hashing.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -15,6 +15,7 @@ use crate::auth::identity::{
 };
 use crate::state::AppState;
 
+/// The layer's function: resolves the credential and never rejects.
 pub async fn resolve_identity(
     state: Data<AppState>,
     req: ServiceRequest,

@@ -19,7 +19,9 @@ use crate::state::AppState;
 /// Whether a route needs a proven identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// No identity needed.
     Public,
+    /// A proven identity needed, else 401.
     Protected,
 }
 
@@ -30,6 +32,7 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// Records that `method` on `pattern` exists with this access.
     pub fn insert(&mut self, pattern: &str, method: Method, access: Access) {
         self.routes.insert((pattern.to_string(), method), access);
     }
@@ -41,6 +44,7 @@ impl RouteTable {
     }
 }
 
+/// The layer's function: 404 and 405 for routes that do not exist, 401 for protected ones without an identity.
 pub async fn guard_routes(
     table: Data<RouteTable>,
     state: Data<AppState>,

@@ -21,6 +21,7 @@ pub struct CorsLayer {
 }
 
 impl CorsLayer {
+    /// The CORS layer for the configured origins.
     pub fn new(config: Arc<Config>) -> Self {
         CorsLayer { config }
     }

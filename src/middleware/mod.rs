@@ -48,10 +48,12 @@ pub struct AuthGate(pub RouteTable);
 pub struct Chain<L>(L);
 
 impl Chain<()> {
+    /// An empty chain; the only next step is the request log.
     pub fn new() -> Self {
         Chain(())
     }
 
+    /// Layer 1, outermost: one line per request.
     pub fn request_log(self, layer: RequestLog) -> Chain<(RequestLog,)> {
         Chain((layer,))
     }
@@ -64,12 +66,14 @@ impl Default for Chain<()> {
 }
 
 impl Chain<(RequestLog,)> {
+    /// Layer 2: the security headers, skipped on a 101.
     pub fn security_headers(self, layer: SecurityHeaders) -> Chain<(RequestLog, SecurityHeaders)> {
         Chain((self.0 .0, layer))
     }
 }
 
 impl Chain<(RequestLog, SecurityHeaders)> {
+    /// Layer 3: every error becomes the JSON body, inside the security headers.
     pub fn error_normaliser(
         self,
         layer: ErrorNormaliser,
@@ -80,6 +84,7 @@ impl Chain<(RequestLog, SecurityHeaders)> {
 }
 
 impl Chain<(RequestLog, SecurityHeaders, ErrorNormaliser)> {
+    /// Layer 4: CORS for HTTP; upgrades pass untouched.
     pub fn cors(
         self,
         layer: CorsLayer,
@@ -90,6 +95,7 @@ impl Chain<(RequestLog, SecurityHeaders, ErrorNormaliser)> {
 }
 
 impl Chain<(RequestLog, SecurityHeaders, ErrorNormaliser, CorsLayer)> {
+    /// Layer 5: the cookie session, which layer 6 reads.
     pub fn session(
         self,
         layer: SessionLayer,
@@ -134,6 +140,7 @@ type Complete = (
 );
 
 impl Chain<UpToSession> {
+    /// Layer 6: the proven identity into the request extensions.
     pub fn auth_context(self, layer: AuthContext) -> Chain<UpToContext> {
         let (a, b, c, d, e) = self.0;
         Chain((a, b, c, d, e, layer))
@@ -141,6 +148,7 @@ impl Chain<UpToSession> {
 }
 
 impl Chain<UpToContext> {
+    /// Layer 7, innermost: protected routes need an identity; upgrades are exempt.
     pub fn auth_gate(self, layer: AuthGate) -> Chain<Complete> {
         let (a, b, c, d, e, f) = self.0;
         Chain((a, b, c, d, e, f, layer))

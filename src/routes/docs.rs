@@ -23,6 +23,7 @@ use crate::error::ErrorBody;
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
 )]
+/// The OpenAPI document of every HTTP route, generated from the handlers' annotations.
 pub struct ApiDoc;
 
 struct BearerAuth;

@@ -28,8 +28,11 @@ use crate::middleware::{Access, RouteTable};
 
 /// One route: where, which method, whether it needs an identity, and its handler.
 pub struct Endpoint {
+    /// The path pattern, as actix-web matches it.
     pub path: &'static str,
+    /// The one method this route answers.
     pub method: Method,
+    /// Whether the auth gate lets it through without an identity.
     pub access: Access,
     route: Route,
 }
