@@ -26,6 +26,7 @@ mod ws_frames;
 mod ws_handshake;
 mod ws_handshake_checks;
 mod ws_history;
+mod ws_hostile;
 mod ws_limits;
 mod ws_liveness;
 mod ws_membership;

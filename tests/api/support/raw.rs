@@ -258,27 +258,31 @@ impl RawSocket {
         self.buffer.extend_from_slice(&chunk[..n]);
     }
 
-    /// Writes one masked frame, as a client must.
+    /// Writes one masked, final frame, as a client must.
     pub async fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
-        let mask: [u8; 4] = rand::random();
-        let mut frame = vec![0x80 | opcode];
-        match payload.len() {
-            n if n < 126 => frame.push(0x80 | n as u8),
-            n if n <= u16::MAX as usize => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        frame.extend_from_slice(&mask);
+        self.send_frame_with(0x80 | opcode, payload).await;
+    }
+
+    /// Writes one masked frame whose first byte (FIN, the reserved bits, the opcode) is
+    /// `first`, so tests can send fragments and frames RFC 6455 forbids.
+    pub async fn send_frame_with(&mut self, first: u8, payload: &[u8]) {
+        let (mut frame, mask) = frame_header(first, payload.len() as u64);
         frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.send_bytes(&frame).await;
+    }
+
+    /// Writes only a frame header announcing `length` payload bytes, none of which follow.
+    pub async fn send_header(&mut self, first: u8, length: u64) {
+        let (header, _) = frame_header(first, length);
+        self.send_bytes(&header).await;
+    }
+
+    /// Writes bytes as they are.
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
         self.stream
-            .write_all(&frame)
+            .write_all(bytes)
             .await
-            .expect("write the frame");
+            .expect("write to the socket");
     }
 
     /// Reads one (unmasked, unfragmented) frame from the server.
@@ -307,6 +311,25 @@ impl RawSocket {
             }
         }
     }
+}
+
+/// A masked client frame header for `length` payload bytes, and its mask.
+fn frame_header(first: u8, length: u64) -> (Vec<u8>, [u8; 4]) {
+    let mask: [u8; 4] = rand::random();
+    let mut header = vec![first];
+    match length {
+        n if n < 126 => header.push(0x80 | n as u8),
+        n if n <= u64::from(u16::MAX) => {
+            header.push(0x80 | 126);
+            header.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            header.push(0x80 | 127);
+            header.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+    header.extend_from_slice(&mask);
+    (header, mask)
 }
 
 /// One complete server frame at the start of `buffer`, and how many bytes it took.
