@@ -1,22 +1,31 @@
 //! palaver: a real-time chat server. actix-web serves the HTTP API behind a middleware
-//! chain whose order is fixed by construction; Diesel stores everything on SQLite
-//! (embedded, the default) or PostgreSQL.
+//! chain whose order is fixed by construction; one actor per WebSocket and one
+//! `ChatServer` actor run the live part; Diesel stores everything on SQLite (embedded, the
+//! default) or PostgreSQL; a Redis bus joins several processes into one chat.
 //!
 //! # Layout
 //!
-//! - [`config`]: every environment variable, parsed once into [`config::Config`].
-//! - [`startup`]: [`startup::Application`] and [`startup::build_app`], the one place the app is assembled.
+//! Dependencies run one way, top to bottom: `startup` assembles `middleware`, `routes`
+//! and `state`; `routes` and `chat` call `service`, which calls `db` and publishes on
+//! `live`; nothing below imports what is above it.
+//!
+//! - [`cli`]: `serve`, `migrate`, `token`; a command builds only what it needs.
+//! - [`startup`]: [`startup::Application`], the one place the app is assembled and run.
+//! - [`state`]: [`state::AppState`], the handles every request may need.
 //! - [`middleware`]: the seven layers and the [`middleware::Chain`] that orders them.
-//! - [`error`]: [`error::AppError`], turned into the JSON error body in one place.
-//! - [`auth`]: tokens, password hashing, the proven identity.
-//! - [`domain`]: values parsed at the edge (usernames, content, titles).
-//! - [`db`]: pools over both backends and the repository functions, each query written once.
-//! - [`routes`]: one HTTP resource per file.
-//! - [`chat`]: the live part: the `ChatServer` actor and one `WsSession` actor per socket.
-//! - [`live`]: committed changes published for the sockets.
+//! - [`routes`]: thin HTTP handlers, one resource per file; `routes/ws.rs` is the handshake.
+//! - [`chat`]: the live part: the `ChatServer` actor, one `WsSession` actor per socket,
+//!   the close codes, the frame guard, the room bookkeeping.
 //! - [`cluster`]: the Redis bus that joins several processes into one chat.
-//! - [`limits`], [`metrics`]: rate limits and counters.
-//! - [`cli`]: `serve`, `migrate`, `token`.
+//! - [`service`]: the rules HTTP and sockets share: membership, sending, editing,
+//!   deleting, read markers, history paging, the order of refusals.
+//! - [`live`]: committed changes published for the sockets.
+//! - [`auth`]: tokens, password hashing, the proven identity, revoked sessions.
+//! - [`limits`], [`metrics`]: rate limits (on `governor`) and counters (on `prometheus-client`).
+//! - [`error`]: [`error::AppError`], turned into the JSON error body in one place.
+//! - [`db`]: pools over both backends and the queries, each written once.
+//! - [`domain`]: values parsed at the edge: ids, usernames, content, titles, roles.
+//! - [`config`]: every environment variable, parsed once into [`config::Config`].
 
 pub mod auth;
 pub mod chat;
