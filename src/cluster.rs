@@ -13,7 +13,7 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::RevokedSessions;
+use crate::auth::SessionCache;
 use crate::config::{Config, DatabaseUrl};
 use crate::live::{Live, LiveEvent};
 
@@ -43,7 +43,7 @@ pub async fn join(
     config: &Config,
     redis_url: &str,
     live: &Live,
-    revoked: &RevokedSessions,
+    sessions: &SessionCache,
 ) -> anyhow::Result<()> {
     let client = redis::Client::open(redis_url)?;
     let channel = channel_for(&config.database_url);
@@ -84,7 +84,7 @@ pub async fn join(
     });
 
     let live = live.clone();
-    let revoked = revoked.clone();
+    let sessions = sessions.clone();
     actix_web::rt::spawn(async move {
         let mut incoming = pubsub.into_on_message();
         while let Some(message) = incoming.next().await {
@@ -99,7 +99,7 @@ pub async fn join(
                 continue;
             }
             if let LiveEvent::SessionRevoked(session_id) = &envelope.event {
-                revoked.insert(session_id.clone());
+                sessions.revoke(session_id.clone());
             }
             live.publish_remote(envelope.event.without_origin());
         }

@@ -11,7 +11,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-use crate::auth::{RevokedSessions, Tokens};
+use crate::auth::{SessionCache, Tokens};
 use crate::chat::{Chat, ChatParts};
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -33,7 +33,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let revoked = db::sessions::revoked_unexpired(&db, db::models::now())
         .await
         .context("cannot load revoked sessions")?;
-    let revoked = RevokedSessions::from_ids(revoked);
+    let sessions = SessionCache::with_revoked(revoked);
     let metrics = Arc::new(Metrics::default());
     let live = Live::new();
     let service = Arc::new(Service::new(
@@ -52,14 +52,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config: Arc::clone(&config),
             service: Arc::clone(&service),
             tokens: Arc::clone(&tokens),
-            revoked: revoked.clone(),
+            sessions: sessions.clone(),
             send_limiter: Arc::clone(&send_limiter),
             metrics: Arc::clone(&metrics),
         },
         &live,
     ));
     if let Some(redis_url) = &config.redis_url {
-        crate::cluster::join(&config, redis_url, &live, &revoked)
+        crate::cluster::join(&config, redis_url, &live, &sessions)
             .await
             .context("cannot join the cluster bus (REDIS_URL)")?;
     }
@@ -69,7 +69,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         service,
         tokens,
-        revoked,
+        sessions,
         send_limiter,
         metrics,
         live,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::auth::{RevokedSessions, Tokens};
+use crate::auth::{SessionCache, Tokens};
 use crate::chat::Chat;
 use crate::config::Config;
 use crate::db::Db;
@@ -24,8 +24,8 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// Issues and checks tokens.
     pub tokens: Arc<Tokens>,
-    /// Logged-out sessions, checked with every credential.
-    pub revoked: RevokedSessions,
+    /// What is known of login sessions, checked with every credential.
+    pub sessions: SessionCache,
     /// Login attempts per address and username.
     pub login_limiter: LoginLimiter,
     /// Message sends per user, shared with the sockets.

@@ -8,7 +8,8 @@ use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
 use serde::{Deserialize, Serialize};
 
 use super::jwt::{TokenError, Tokens};
-use super::revocation::RevokedSessions;
+use super::session_cache::{SessionCache, SessionStatus};
+use crate::db::Db;
 use crate::domain::UserId;
 use crate::error::AppError;
 
@@ -48,6 +49,8 @@ pub enum AuthState {
     Proven(Identity),
     /// A credential that is present but not valid; the reason is for logs and metrics.
     Invalid(&'static str),
+    /// A credential that could not be checked because the database did not answer: 503.
+    Unavailable,
 }
 
 /// What the encrypted session cookie holds: the login session and its end, so a request
@@ -62,40 +65,78 @@ pub struct CookieLogin {
     pub exp: i64,
 }
 
-/// Checks a bearer token: signature and claims, then that its session is not revoked.
-pub fn from_token(
+/// Checks a bearer token: signature and claims, then that it names a live session of its
+/// own user. A database that cannot be asked is [`AuthState::Unavailable`], never a pass.
+pub async fn from_token(
     tokens: &Tokens,
-    revoked: &RevokedSessions,
+    sessions: &SessionCache,
+    db: &Db,
     token: &str,
     credential: Credential,
 ) -> AuthState {
-    match tokens.verify(token) {
-        Ok(v) if revoked.contains(&v.session_id) => AuthState::Invalid("revoked_session"),
-        Ok(v) => AuthState::Proven(Identity {
-            user_id: v.user_id,
-            session_id: v.session_id,
+    let verified = match tokens.verify(token) {
+        Ok(verified) => verified,
+        Err(e @ (TokenError::Expired | TokenError::Invalid)) => {
+            return AuthState::Invalid(e.reason())
+        }
+    };
+    match live_session(sessions, db, &verified.session_id, verified.user_id).await {
+        Ok(()) => AuthState::Proven(Identity {
+            user_id: verified.user_id,
+            session_id: verified.session_id,
             credential,
-            expires_at: v.expires_at,
+            expires_at: verified.expires_at,
         }),
-        Err(e @ (TokenError::Expired | TokenError::Invalid)) => AuthState::Invalid(e.reason()),
+        Err(refused) => refused,
     }
 }
 
 /// Checks what the session cookie carried: a cookie with no live login in it is invalid.
-pub fn from_cookie(login: Option<CookieLogin>, revoked: &RevokedSessions, now: i64) -> AuthState {
-    match login {
-        None => AuthState::Invalid("invalid_cookie"),
-        Some(l) if l.exp <= now => AuthState::Invalid("expired_session"),
-        Some(l) if revoked.contains(&l.sid) => AuthState::Invalid("revoked_session"),
-        Some(l) => match UserId::new(l.uid) {
-            None => AuthState::Invalid("invalid_cookie"),
-            Some(user_id) => AuthState::Proven(Identity {
-                user_id,
-                session_id: l.sid,
-                credential: Credential::Cookie,
-                expires_at: l.exp,
-            }),
-        },
+pub async fn from_cookie(
+    login: Option<CookieLogin>,
+    sessions: &SessionCache,
+    db: &Db,
+    now: i64,
+) -> AuthState {
+    let Some(login) = login else {
+        return AuthState::Invalid("invalid_cookie");
+    };
+    if login.exp <= now {
+        return AuthState::Invalid("expired_session");
+    }
+    let Some(user_id) = UserId::new(login.uid) else {
+        return AuthState::Invalid("invalid_cookie");
+    };
+    match live_session(sessions, db, &login.sid, user_id).await {
+        Ok(()) => AuthState::Proven(Identity {
+            user_id,
+            session_id: login.sid,
+            credential: Credential::Cookie,
+            expires_at: login.exp,
+        }),
+        Err(refused) => refused,
+    }
+}
+
+/// `Ok` when the session is live and belongs to `user_id`; otherwise the refusal.
+async fn live_session(
+    sessions: &SessionCache,
+    db: &Db,
+    session_id: &str,
+    user_id: UserId,
+) -> Result<(), AuthState> {
+    match sessions.status(db, session_id).await {
+        Ok(SessionStatus::Live {
+            user_id: owner,
+            expires_at,
+        }) if owner == user_id && expires_at > chrono::Utc::now().timestamp() => Ok(()),
+        Ok(SessionStatus::Live { .. }) => Err(AuthState::Invalid("expired_session")),
+        Ok(SessionStatus::Revoked) => Err(AuthState::Invalid("revoked_session")),
+        Ok(SessionStatus::Unknown) => Err(AuthState::Invalid("unknown_session")),
+        Err(e) => {
+            log::warn!("cannot check a login session: {e}");
+            Err(AuthState::Unavailable)
+        }
     }
 }
 
@@ -124,6 +165,7 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match auth_state(req) {
             AuthState::Proven(identity) => Ok(AuthUser(identity)),
+            AuthState::Unavailable => Err(AppError::Unavailable),
             _ => Err(AppError::Unauthorized("authentication required".into())),
         })
     }

@@ -4,8 +4,8 @@
 pub mod identity;
 pub mod jwt;
 pub mod password;
-pub mod revocation;
+pub mod session_cache;
 
 pub use identity::{AuthState, AuthUser, Identity};
 pub use jwt::{TokenError, Tokens};
-pub use revocation::RevokedSessions;
+pub use session_cache::{SessionCache, SessionStatus};

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use actix::{Actor, Addr};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::{RevokedSessions, Tokens};
+use crate::auth::{SessionCache, Tokens};
 use crate::config::Config;
 use crate::limits::SendLimiter;
 use crate::live::Live;
@@ -49,8 +49,8 @@ pub struct Chat {
     pub service: Arc<Service>,
     /// Checks the tokens of `auth`, `initial` and `refresh`.
     pub tokens: Arc<Tokens>,
-    /// Logged-out sessions, checked with every token.
-    pub revoked: RevokedSessions,
+    /// What is known of login sessions, checked with every token.
+    pub sessions: SessionCache,
     /// Message sends per user, shared with `POST /api/messages`.
     pub send_limiter: Arc<SendLimiter>,
     /// Counters for `/metrics`.
@@ -71,8 +71,8 @@ pub struct ChatParts {
     pub service: Arc<Service>,
     /// Token checks.
     pub tokens: Arc<Tokens>,
-    /// Revoked sessions.
-    pub revoked: RevokedSessions,
+    /// Login sessions.
+    pub sessions: SessionCache,
     /// The per-user send bucket.
     pub send_limiter: Arc<SendLimiter>,
     /// Counters.
@@ -104,7 +104,7 @@ impl Chat {
             config: parts.config,
             service: parts.service,
             tokens: parts.tokens,
-            revoked: parts.revoked,
+            sessions: parts.sessions,
             send_limiter: parts.send_limiter,
             metrics: parts.metrics,
             server,

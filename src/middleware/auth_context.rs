@@ -24,7 +24,14 @@ pub async fn resolve_identity(
     let auth = if let Some(value) = req.headers().get(AUTHORIZATION) {
         match bearer_token(value) {
             Some(token) => {
-                identity::from_token(&state.tokens, &state.revoked, token, Credential::Bearer)
+                identity::from_token(
+                    &state.tokens,
+                    &state.sessions,
+                    &state.db,
+                    token,
+                    Credential::Bearer,
+                )
+                .await
             }
             None => AuthState::Invalid("malformed_authorization"),
         }
@@ -34,7 +41,13 @@ pub async fn resolve_identity(
             .get::<CookieLogin>(COOKIE_LOGIN_KEY)
             .ok()
             .flatten();
-        identity::from_cookie(login, &state.revoked, chrono::Utc::now().timestamp())
+        identity::from_cookie(
+            login,
+            &state.sessions,
+            &state.db,
+            chrono::Utc::now().timestamp(),
+        )
+        .await
     } else {
         AuthState::Anonymous
     };

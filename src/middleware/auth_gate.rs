@@ -57,6 +57,10 @@ pub async fn guard_routes(
     if protected {
         let refusal = match auth_state(req.request()) {
             AuthState::Proven(_) => None,
+            AuthState::Unavailable => {
+                let response = AppError::Unavailable.error_response();
+                return Ok(req.into_response(response).map_into_right_body());
+            }
             AuthState::Anonymous => Some("missing_credentials"),
             AuthState::Invalid(reason) => Some(reason),
         };

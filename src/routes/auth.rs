@@ -159,6 +159,11 @@ async fn start_session(
     .await
     .context("opening a login session")?;
     let session_end = row.expires_at.and_utc();
+    if let Some(user_id) = crate::domain::UserId::new(user.id) {
+        state
+            .sessions
+            .opened(row.id.clone(), user_id, session_end.timestamp());
+    }
     let (token, expires) = state.tokens.issue(user.id, &row.id, session_end)?;
     session.renew();
     session
@@ -190,7 +195,7 @@ pub async fn logout(
     db::sessions::revoke(&state.db, &session_id)
         .await
         .context("revoking a login session")?;
-    state.revoked.insert(session_id.clone());
+    state.sessions.revoke(session_id.clone());
     state.live.session_revoked(session_id);
     session.purge();
     Ok(HttpResponse::NoContent().finish())

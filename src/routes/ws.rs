@@ -53,7 +53,7 @@ async fn accept(
     }
     check_origin(&req, &state)?;
 
-    let identity = match presented_credential(&req, &state)? {
+    let identity = match presented_credential(&req, &state).await? {
         AuthState::Proven(proven) => {
             let user = db::users::find(&state.db, proven.user_id.get())
                 .await
@@ -74,6 +74,7 @@ async fn accept(
             state.metrics.auth_rejected(reason);
             return Err(AppError::Unauthorized("invalid credentials".into()).into());
         }
+        AuthState::Unavailable => return Err(AppError::Unavailable.into()),
         AuthState::Anonymous if state.config.ws_auth_mode == WsAuthMode::Handshake => {
             state.metrics.auth_rejected("missing_credentials");
             return Err(AppError::Unauthorized("authentication required".into()).into());
@@ -134,27 +135,25 @@ pub(super) fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), Ap
 
 /// The first credential present decides: `Authorization`, the `bearer.` subprotocol, the
 /// `token` query parameter (when allowed), the session cookie.
-fn presented_credential(req: &HttpRequest, state: &AppState) -> Result<AuthState, AppError> {
+async fn presented_credential(req: &HttpRequest, state: &AppState) -> Result<AuthState, AppError> {
     if req.headers().contains_key(header::AUTHORIZATION) {
         return Ok(auth_state(req));
     }
-    if let Some(token) = subprotocol_token(req.headers())? {
-        return Ok(identity::from_token(
+    let token = match subprotocol_token(req.headers())? {
+        Some(token) => Some(token),
+        None if state.config.ws_query_token => query_token(req.query_string()),
+        None => None,
+    };
+    if let Some(token) = token {
+        let proven = identity::from_token(
             &state.tokens,
-            &state.revoked,
+            &state.sessions,
+            &state.db,
             &token,
             Credential::Bearer,
-        ));
-    }
-    if state.config.ws_query_token {
-        if let Some(token) = query_token(req.query_string()) {
-            return Ok(identity::from_token(
-                &state.tokens,
-                &state.revoked,
-                &token,
-                Credential::Bearer,
-            ));
-        }
+        )
+        .await;
+        return Ok(proven);
     }
     if req.cookie(SESSION_COOKIE).is_some() {
         return Ok(auth_state(req));

@@ -16,6 +16,7 @@ mod read_markers;
 mod refusal_order;
 mod registration;
 mod service;
+mod sessions;
 mod support;
 mod tokens;
 mod users;

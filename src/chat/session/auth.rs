@@ -103,9 +103,29 @@ impl WsSession {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let Some(proven) = self.prove(token) else {
-            return self.close(Close::PolicyViolation, "authentication failed", ctx);
-        };
+        self.prove(token, ctx, move |act, checked, ctx| match checked {
+            AuthState::Proven(proven) => {
+                act.on_proven(proven, claimed, conversation_id, reference, ctx)
+            }
+            AuthState::Unavailable => {
+                let error = ServerFrame::error("unavailable", "try again shortly", reference);
+                act.send(&error, ctx)
+            }
+            AuthState::Anonymous | AuthState::Invalid(_) => {
+                act.close(Close::PolicyViolation, "authentication failed", ctx)
+            }
+        });
+    }
+
+    /// The rest of `auth`/`initial` once the token proved `proven`.
+    fn on_proven(
+        &mut self,
+        proven: Identity,
+        claimed: Option<UserId>,
+        conversation_id: Option<ConversationId>,
+        reference: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
         if claimed.is_some_and(|claimed| claimed != proven.user_id) {
             return self.close(
                 Close::PolicyViolation,
@@ -186,17 +206,29 @@ impl WsSession {
         }));
     }
 
-    /// The identity a token proves right now (signature, claims, not revoked), if any.
-    fn prove(&self, token: &str) -> Option<Identity> {
-        match identity::from_token(
-            &self.chat.tokens,
-            &self.chat.revoked,
-            token,
-            Credential::Bearer,
-        ) {
-            AuthState::Proven(proven) => Some(proven),
-            _ => None,
-        }
+    /// Checks a token (signature, claims, a live session of its user) and goes on with
+    /// what it proved; other frames wait meanwhile, so they keep their order.
+    fn prove<F>(&mut self, token: &str, ctx: &mut Context<Self>, then: F)
+    where
+        F: FnOnce(&mut Self, AuthState, &mut Context<Self>) + 'static,
+    {
+        let chat = self.chat.clone();
+        let token = token.to_string();
+        let check = async move {
+            identity::from_token(
+                &chat.tokens,
+                &chat.sessions,
+                &chat.service.db,
+                &token,
+                Credential::Bearer,
+            )
+            .await
+        };
+        ctx.wait(
+            check
+                .into_actor(self)
+                .map(move |checked, act, ctx| then(act, checked, ctx)),
+        );
     }
 
     /// `refresh`: a new token for the same user replaces the socket's credential.
@@ -206,10 +238,21 @@ impl WsSession {
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let Some(proven) = self.prove(token) else {
-            let invalid = ServerFrame::error("unauthorized", "invalid token", reference);
-            return self.send(&invalid, ctx);
-        };
+        self.prove(token, ctx, move |act, checked, ctx| match checked {
+            AuthState::Proven(proven) => act.refreshed(proven, reference, ctx),
+            AuthState::Unavailable => {
+                let error = ServerFrame::error("unavailable", "try again shortly", reference);
+                act.send(&error, ctx)
+            }
+            AuthState::Anonymous | AuthState::Invalid(_) => {
+                let invalid = ServerFrame::error("unauthorized", "invalid token", reference);
+                act.send(&invalid, ctx)
+            }
+        });
+    }
+
+    /// The rest of `refresh` once the new token proved `proven`.
+    fn refreshed(&mut self, proven: Identity, reference: Option<String>, ctx: &mut Context<Self>) {
         let Some(identity) = self.identity.as_mut() else {
             return;
         };

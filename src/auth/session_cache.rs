@@ -1,0 +1,139 @@
+//! What is known of login sessions, kept in memory so checking a credential costs no query
+//! once its session is known. A credential is proven only by a live `sessions` row: the
+//! cache remembers, per session id, whether it is live (and whose, until when), revoked,
+//! or names no row at all. A session id it has never seen is looked up once; logout and
+//! the cluster bus mark sessions revoked. The cache is bounded: when full it forgets the
+//! entries it holds, which only costs the next credentials one query each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::db::{self, Db, DbError};
+use crate::domain::UserId;
+
+/// Most sessions remembered at once.
+const CAPACITY: usize = 100_000;
+
+/// The state of one login session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// A live row: its user, and its end in Unix seconds.
+    Live {
+        /// Whose login it is.
+        user_id: UserId,
+        /// When it ends, in Unix seconds.
+        expires_at: i64,
+    },
+    /// Logged out: every credential of it is refused.
+    Revoked,
+    /// No such row: a credential naming it proves nothing.
+    Unknown,
+}
+
+/// The sessions this process knows, shared by every worker and socket.
+#[derive(Clone, Default)]
+pub struct SessionCache(Arc<RwLock<HashMap<String, SessionStatus>>>);
+
+impl SessionCache {
+    /// A cache that starts out knowing these revoked sessions (loaded at start).
+    pub fn with_revoked(ids: impl IntoIterator<Item = String>) -> Self {
+        let known = ids
+            .into_iter()
+            .map(|id| (id, SessionStatus::Revoked))
+            .collect();
+        SessionCache(Arc::new(RwLock::new(known)))
+    }
+
+    /// The session's state, from memory or, the first time, from the database.
+    pub async fn status(&self, db: &Db, session_id: &str) -> Result<SessionStatus, DbError> {
+        if let Some(known) = self.known(session_id) {
+            return Ok(known);
+        }
+        let status = match db::sessions::find(db, session_id).await? {
+            None => SessionStatus::Unknown,
+            Some(row) if row.revoked_at.is_some() => SessionStatus::Revoked,
+            Some(row) => match UserId::new(row.user_id) {
+                Some(user_id) => SessionStatus::Live {
+                    user_id,
+                    expires_at: row.expires_at.and_utc().timestamp(),
+                },
+                None => SessionStatus::Unknown,
+            },
+        };
+        self.remember(session_id.to_string(), status);
+        Ok(status)
+    }
+
+    /// What memory holds of the session, if anything.
+    pub fn known(&self, session_id: &str) -> Option<SessionStatus> {
+        self.0
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(session_id)
+            .copied()
+    }
+
+    /// Records a logout, here or on another node.
+    pub fn revoke(&self, session_id: String) {
+        self.remember(session_id, SessionStatus::Revoked);
+    }
+
+    /// Records a session just opened, so its first credential costs no query.
+    pub fn opened(&self, session_id: String, user_id: UserId, expires_at: i64) {
+        self.remember(
+            session_id,
+            SessionStatus::Live {
+                user_id,
+                expires_at,
+            },
+        );
+    }
+
+    fn remember(&self, session_id: String, status: SessionStatus) {
+        let mut known = self.0.write().unwrap_or_else(|poison| poison.into_inner());
+        // Revoked is final: a lookup that raced a logout must not bring the session back.
+        if known.get(&session_id) == Some(&SessionStatus::Revoked) {
+            return;
+        }
+        if known.len() >= CAPACITY && !known.contains_key(&session_id) {
+            // A forgotten session is looked up again: correct, only one query dearer.
+            known.clear();
+        }
+        known.insert(session_id, status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_session_stays_revoked_and_a_new_one_is_live() {
+        let cache = SessionCache::with_revoked(["gone".to_string()]);
+        let alice = UserId::new(7).expect("positive");
+
+        cache.opened("fresh".into(), alice, 100);
+        cache.revoke("fresh-later".into());
+
+        assert_eq!(cache.known("gone"), Some(SessionStatus::Revoked));
+        assert_eq!(
+            cache.known("fresh"),
+            Some(SessionStatus::Live {
+                user_id: alice,
+                expires_at: 100
+            })
+        );
+        assert_eq!(cache.known("fresh-later"), Some(SessionStatus::Revoked));
+        assert_eq!(cache.known("never-seen"), None);
+    }
+
+    #[test]
+    fn a_lookup_that_raced_a_logout_does_not_bring_the_session_back() {
+        let cache = SessionCache::default();
+        cache.revoke("s".into());
+
+        cache.opened("s".into(), UserId::new(1).expect("positive"), 100);
+
+        assert_eq!(cache.known("s"), Some(SessionStatus::Revoked));
+    }
+}
