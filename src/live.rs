@@ -55,6 +55,13 @@ pub enum LiveEvent {
         /// The socket that moved it, which gets no copy.
         origin: Option<u64>,
     },
+    /// `typing` to the room, except the typist's own sockets; never stored.
+    Typing {
+        /// The conversation.
+        conversation_id: i64,
+        /// The typist.
+        user_id: i64,
+    },
     /// A login session was revoked: its sockets close 4001.
     SessionRevoked(String),
 }

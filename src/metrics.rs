@@ -40,6 +40,24 @@ pub struct Metrics {
     messages_out: Counter,
     connections: Gauge,
     persist_seconds: Histogram,
+    reorder_waits: Counter,
+    /// The cluster bus's series; all zero without `REDIS_URL`.
+    pub bus: BusMetrics,
+}
+
+/// The cluster bus: whether it is connected, how often it reconnected, and what crossed it.
+#[derive(Clone, Default)]
+pub struct BusMetrics {
+    /// 1 while subscribed to Redis, 0 while degraded.
+    pub connected: Gauge,
+    /// Reconnections after an outage.
+    pub reconnects: Counter,
+    /// Events that could not be published.
+    pub publish_failures: Counter,
+    /// Events from other nodes delivered here.
+    pub relayed_in: Counter,
+    /// Events of this node published for the others.
+    pub relayed_out: Counter,
 }
 
 impl Default for Metrics {
@@ -51,7 +69,39 @@ impl Default for Metrics {
         let messages_out = Counter::default();
         let connections = Gauge::default();
         let persist_seconds = Histogram::new(LATENCY_BUCKETS);
+        let reorder_waits = Counter::default();
+        let bus = BusMetrics::default();
         let mut registry = Registry::default();
+        registry.register(
+            "palaver_reorder_waits",
+            "Messages held until an earlier one arrived",
+            reorder_waits.clone(),
+        );
+        registry.register(
+            "palaver_bus_connected",
+            "Whether the cluster bus is connected",
+            bus.connected.clone(),
+        );
+        registry.register(
+            "palaver_bus_reconnects",
+            "Cluster bus reconnections after an outage",
+            bus.reconnects.clone(),
+        );
+        registry.register(
+            "palaver_bus_publish_failures",
+            "Events the cluster bus could not publish",
+            bus.publish_failures.clone(),
+        );
+        registry.register(
+            "palaver_bus_relayed_in",
+            "Events from other nodes delivered here",
+            bus.relayed_in.clone(),
+        );
+        registry.register(
+            "palaver_bus_relayed_out",
+            "Events of this node published for the others",
+            bus.relayed_out.clone(),
+        );
         registry.register(
             "palaver_http_requests",
             "HTTP responses by status",
@@ -90,6 +140,8 @@ impl Default for Metrics {
             messages_out,
             connections,
             persist_seconds,
+            reorder_waits,
+            bus,
         }
     }
 }
@@ -119,6 +171,11 @@ impl Metrics {
     pub fn messages_delivered(&self, sockets: usize) {
         self.messages_out
             .inc_by(u64::try_from(sockets).unwrap_or(u64::MAX));
+    }
+
+    /// Counts a message held back until the ones before it arrived.
+    pub fn reorder_wait(&self) {
+        self.reorder_waits.inc();
     }
 
     /// Every series in Prometheus text format 0.0.4; `open_sockets` is the live count,

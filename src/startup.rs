@@ -58,11 +58,21 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         },
         &live,
     ));
-    if let Some(redis_url) = &config.redis_url {
-        crate::cluster::join(&config, redis_url, &live, &sessions)
-            .await
-            .context("cannot join the cluster bus (REDIS_URL)")?;
-    }
+    let bus = match &config.redis_url {
+        None => None,
+        Some(redis_url) => {
+            let parts = crate::cluster::BusParts {
+                live: live.clone(),
+                sessions: sessions.clone(),
+                db: db.clone(),
+                metrics: metrics.bus.clone(),
+            };
+            let status = crate::cluster::join(&config, redis_url, parts)
+                .await
+                .context("cannot join the cluster bus (REDIS_URL)")?;
+            Some(status)
+        }
+    };
     Ok(AppState {
         login_limiter: LoginLimiter::new(config.login_attempts_per_min),
         config,
@@ -74,6 +84,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         metrics,
         live,
         chat,
+        bus,
         started: Instant::now(),
     })
 }

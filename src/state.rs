@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::auth::{SessionCache, Tokens};
 use crate::chat::Chat;
+use crate::cluster::BusStatus;
 use crate::config::Config;
 use crate::db::Db;
 use crate::limits::{LoginLimiter, SendLimiter};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub live: Live,
     /// The live side: the `ChatServer`, the socket slots, shutdown.
     pub chat: Arc<Chat>,
+    /// Whether the cluster bus is up; `None` without `REDIS_URL`.
+    pub bus: Option<BusStatus>,
     /// When the process started, for `/ws/stats`.
     pub started: Instant,
 }

@@ -4,8 +4,15 @@
 //! or names no row at all. A session id it has never seen is looked up once; logout and
 //! the cluster bus mark sessions revoked. The cache is bounded: when full it forgets the
 //! entries it holds, which only costs the next credentials one query each.
+//!
+//! A revocation made on another node reaches this one over the cluster bus. While the bus
+//! is down this node cannot be sure it has heard of every logout, so it stops trusting its
+//! "live" entries ([`SessionCache::distrust`]) and asks the database for each credential
+//! until the bus is back and the revocations made meanwhile were re-read: a logout is
+//! never weaker than on one node, only its cost changes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::db::{self, Db, DbError};
@@ -32,7 +39,11 @@ pub enum SessionStatus {
 
 /// The sessions this process knows, shared by every worker and socket.
 #[derive(Clone, Default)]
-pub struct SessionCache(Arc<RwLock<HashMap<String, SessionStatus>>>);
+pub struct SessionCache {
+    known: Arc<RwLock<HashMap<String, SessionStatus>>>,
+    /// Set while this node may have missed revocations made elsewhere.
+    doubtful: Arc<AtomicBool>,
+}
 
 impl SessionCache {
     /// A cache that starts out knowing these revoked sessions (loaded at start).
@@ -41,13 +52,29 @@ impl SessionCache {
             .into_iter()
             .map(|id| (id, SessionStatus::Revoked))
             .collect();
-        SessionCache(Arc::new(RwLock::new(known)))
+        SessionCache {
+            known: Arc::new(RwLock::new(known)),
+            doubtful: Arc::default(),
+        }
+    }
+
+    /// From now on, "live" entries are checked against the database (the bus is down).
+    pub fn distrust(&self) {
+        self.doubtful.store(true, Ordering::Relaxed);
+    }
+
+    /// Every revocation is known again (the bus is back and caught up).
+    pub fn trust(&self) {
+        self.doubtful.store(false, Ordering::Relaxed);
     }
 
     /// The session's state, from memory or, the first time, from the database.
     pub async fn status(&self, db: &Db, session_id: &str) -> Result<SessionStatus, DbError> {
-        if let Some(known) = self.known(session_id) {
-            return Ok(known);
+        match self.known(session_id) {
+            // Revoked and unknown are final; live is only as sure as the bus.
+            Some(SessionStatus::Live { .. }) if self.doubtful.load(Ordering::Relaxed) => {}
+            Some(known) => return Ok(known),
+            None => {}
         }
         let status = match db::sessions::find(db, session_id).await? {
             None => SessionStatus::Unknown,
@@ -66,7 +93,7 @@ impl SessionCache {
 
     /// What memory holds of the session, if anything.
     pub fn known(&self, session_id: &str) -> Option<SessionStatus> {
-        self.0
+        self.known
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .get(session_id)
@@ -90,7 +117,10 @@ impl SessionCache {
     }
 
     fn remember(&self, session_id: String, status: SessionStatus) {
-        let mut known = self.0.write().unwrap_or_else(|poison| poison.into_inner());
+        let mut known = self
+            .known
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
         // Revoked is final: a lookup that raced a logout must not bring the session back.
         if known.get(&session_id) == Some(&SessionStatus::Revoked) {
             return;

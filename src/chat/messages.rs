@@ -6,6 +6,7 @@ use bytestring::ByteString;
 
 use super::close::Close;
 use crate::live::LiveEvent;
+use crate::service::membership::Position;
 
 /// A socket's id, unique within the process.
 pub type SocketId = u64;
@@ -68,8 +69,8 @@ pub struct Join {
     pub socket: SocketId,
     /// The room.
     pub conversation_id: i64,
-    /// The newest message id, for `joined`.
-    pub last_message_id: Option<i64>,
+    /// Where the conversation stood when membership was checked.
+    pub position: Position,
     /// The `ref` of the `join` frame.
     pub reference: Option<String>,
     /// A bound socket joins at `ready`, which stands for `joined`.

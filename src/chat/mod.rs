@@ -9,6 +9,7 @@
 //! - [`frame_guard`]: the bound in front of `actix-ws` that keeps each socket's input small.
 //! - [`protocol`]: the frames, as types (and the JSON Schema made from them).
 //! - [`messages`]: what the actors tell each other.
+//! - [`ordering`]: delivery in `seq` order, whichever node committed a message.
 //! - [`rooms`]: who is where, as plain bookkeeping.
 //! - [`server`]: the `ChatServer` actor, which routes.
 //! - [`session`]: the `WsSession` actor, which turns frames into service calls.
@@ -18,6 +19,7 @@
 pub mod close;
 pub mod frame_guard;
 pub mod messages;
+pub mod ordering;
 pub mod protocol;
 pub mod rooms;
 pub mod server;
@@ -82,7 +84,7 @@ pub struct ChatParts {
 impl Chat {
     /// Starts the `ChatServer` and feeds it every event published on `live`.
     pub fn start(parts: ChatParts, live: &Live) -> Chat {
-        let server = ChatServer::new(Arc::clone(&parts.metrics)).start();
+        let server = ChatServer::new(Arc::clone(&parts.metrics), live.clone()).start();
         let mut events = live.subscribe();
         let forward_to = server.clone();
         actix::spawn(async move {

@@ -59,6 +59,14 @@ impl Rooms {
         self.sockets.get(&socket).and_then(|e| e.user_id)
     }
 
+    /// The rooms the socket is in.
+    pub fn rooms_of(&self, socket: SocketId) -> Vec<i64> {
+        self.sockets
+            .get(&socket)
+            .map(|e| e.rooms.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Whether the socket has joined the room.
     pub fn has_joined(&self, socket: SocketId, conversation_id: i64) -> bool {
         self.sockets

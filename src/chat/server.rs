@@ -12,9 +12,11 @@ use bytestring::ByteString;
 
 use super::close::Close;
 use super::messages::*;
+use super::ordering::{Offer, Sequencer, GAP_WAIT};
 use super::protocol::{Presence, ServerFrame};
 use super::rooms::{PresenceChange, Rooms};
-use crate::live::LiveEvent;
+use crate::db::models::MessageView;
+use crate::live::{Live as LiveBus, LiveEvent, Origin};
 use crate::metrics::Metrics;
 
 /// How often sockets that died without a clean disconnect are swept.
@@ -30,16 +32,25 @@ struct Socket {
 pub struct ChatServer {
     sockets: HashMap<SocketId, Socket>,
     rooms: Rooms,
+    /// Each room's delivery order.
+    order: Sequencer<(MessageView, Option<Origin>)>,
+    /// The rooms waiting for a gap to close, and the timer that stops the wait.
+    gap_timers: HashMap<i64, SpawnHandle>,
+    /// Where typing goes, so it reaches the other nodes too.
+    live: LiveBus,
     messages_routed: u64,
     metrics: Arc<Metrics>,
 }
 
 impl ChatServer {
-    /// A server with no sockets yet.
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    /// A server with no sockets yet, publishing the events it originates on `live`.
+    pub fn new(metrics: Arc<Metrics>, live: LiveBus) -> Self {
         ChatServer {
             sockets: HashMap::new(),
             rooms: Rooms::default(),
+            order: Sequencer::default(),
+            gap_timers: HashMap::new(),
+            live,
             messages_routed: 0,
             metrics,
         }
@@ -85,10 +96,94 @@ impl ChatServer {
     }
 
     fn disconnect(&mut self, socket: SocketId) {
+        let rooms = self.rooms.rooms_of(socket);
         for change in self.rooms.disconnect(socket) {
             self.presence(change, Presence::Offline, None);
         }
         self.sockets.remove(&socket);
+        for conversation_id in rooms {
+            self.forget_if_empty(conversation_id);
+        }
+    }
+
+    /// A room with no socket left keeps no delivery order.
+    fn forget_if_empty(&mut self, conversation_id: i64) {
+        if self.rooms.room(conversation_id).next().is_none() {
+            self.order.emptied(conversation_id);
+            self.gap_timers.remove(&conversation_id);
+        }
+    }
+
+    /// A new message, in `seq` order: delivered now, or held until the ones before it
+    /// arrive (see `ordering`).
+    fn message_created(
+        &mut self,
+        message: MessageView,
+        origin: Option<Origin>,
+        ctx: &mut Context<Self>,
+    ) {
+        let conversation_id = message.conversation_id;
+        match self
+            .order
+            .offer(conversation_id, message.seq, (message, origin))
+        {
+            Offer::Deliver(ready) => {
+                for (message, origin) in ready {
+                    self.deliver_message(message, origin);
+                }
+                if !self.order.is_waiting(conversation_id) {
+                    if let Some(timer) = self.gap_timers.remove(&conversation_id) {
+                        ctx.cancel_future(timer);
+                    }
+                }
+            }
+            Offer::Held => {
+                self.metrics.reorder_wait();
+                self.gap_timers.entry(conversation_id).or_insert_with(|| {
+                    ctx.run_later(GAP_WAIT, move |act, _| {
+                        act.gap_timers.remove(&conversation_id);
+                        for (message, origin) in act.order.give_up(conversation_id) {
+                            act.deliver_message(message, origin);
+                        }
+                    })
+                });
+            }
+            Offer::Late((message, origin)) => {
+                // The room moved past it; its sender still needs the acknowledgement.
+                log::debug!(
+                    "message {} of conversation {conversation_id} arrived after its successors",
+                    message.id
+                );
+                if let Some(origin) = origin {
+                    self.ack(&message, origin);
+                }
+            }
+        }
+    }
+
+    fn ack(&self, message: &MessageView, origin: Origin) {
+        let ack = ServerFrame::Ack {
+            client_msg_id: message.client_msg_id.clone(),
+            message: message.clone(),
+            reference: origin.reference,
+        };
+        self.push(origin.socket, &ack.encode());
+    }
+
+    /// `ack` to the socket it came from, `message` to every other socket in the room.
+    fn deliver_message(&mut self, message: MessageView, origin: Option<Origin>) {
+        let origin_socket = origin.as_ref().map(|o| o.socket);
+        if let Some(origin) = origin {
+            self.ack(&message, origin);
+        }
+        let conversation_id = message.conversation_id;
+        let sent = self.to_room(
+            conversation_id,
+            &ServerFrame::Message { message },
+            origin_socket,
+        );
+        self.messages_routed += 1;
+        self.metrics.messages_delivered(sent);
     }
 
     /// `member_added`/`member_removed`: to the room and to every `/ws` socket of the user.
@@ -125,26 +220,25 @@ impl ChatServer {
         );
     }
 
-    fn route(&mut self, event: LiveEvent) {
+    fn route(&mut self, event: LiveEvent, ctx: &mut Context<Self>) {
         match event {
             LiveEvent::MessageCreated { message, origin } => {
-                let conversation_id = message.conversation_id;
-                let origin_socket = origin.as_ref().map(|o| o.socket);
-                if let Some(origin) = origin {
-                    let ack = ServerFrame::Ack {
-                        client_msg_id: message.client_msg_id.clone(),
-                        message: message.clone(),
-                        reference: origin.reference,
-                    };
-                    self.push(origin.socket, &ack.encode());
-                }
-                let sent = self.to_room(
+                self.message_created(message, origin, ctx)
+            }
+            LiveEvent::Typing {
+                conversation_id,
+                user_id,
+            } => {
+                let frame = ServerFrame::Typing {
                     conversation_id,
-                    &ServerFrame::Message { message },
-                    origin_socket,
-                );
-                self.messages_routed += 1;
-                self.metrics.messages_delivered(sent);
+                    user_id,
+                }
+                .encode();
+                for socket in self.rooms.room(conversation_id) {
+                    if self.rooms.user_of(socket) != Some(user_id) {
+                        self.push(socket, &frame);
+                    }
+                }
             }
             LiveEvent::MessageEdited(message) => {
                 self.to_room(
@@ -261,11 +355,13 @@ impl Handler<Join> for ChatServer {
             return;
         };
         let came_online = self.rooms.join(msg.socket, msg.conversation_id);
+        self.order
+            .joined(msg.conversation_id, msg.position.last_seq);
         if !msg.silent {
             let joined = ServerFrame::Joined {
                 conversation_id: msg.conversation_id,
                 online: self.rooms.online_users(msg.conversation_id),
-                last_message_id: msg.last_message_id,
+                last_message_id: msg.position.last_message_id,
                 reference: msg.reference,
             };
             self.push(msg.socket, &joined.encode());
@@ -285,6 +381,7 @@ impl Handler<Leave> for ChatServer {
         if let Some(change) = self.rooms.leave(msg.socket, msg.conversation_id) {
             self.presence(change, Presence::Offline, None);
         }
+        self.forget_if_empty(msg.conversation_id);
         let left = ServerFrame::Left {
             conversation_id: msg.conversation_id,
             reason: None,
@@ -297,7 +394,8 @@ impl Handler<Leave> for ChatServer {
 impl Handler<Typing> for ChatServer {
     type Result = ();
 
-    /// `typing` to the other members' sockets in the room; the socket must have joined it.
+    /// `typing` to the other members' sockets in the room, on every node; the socket must
+    /// have joined it.
     fn handle(&mut self, msg: Typing, _: &mut Context<Self>) {
         let Some(user_id) = self.rooms.user_of(msg.socket) else {
             return;
@@ -314,16 +412,12 @@ impl Handler<Typing> for ChatServer {
             self.push(msg.socket, &error.encode());
             return;
         }
-        let frame = ServerFrame::Typing {
+        // Routed back here as a live event like everything else, and shared with the
+        // other nodes on the way.
+        self.live.publish(LiveEvent::Typing {
             conversation_id: msg.conversation_id,
             user_id,
-        }
-        .encode();
-        for socket in self.rooms.room(msg.conversation_id) {
-            if self.rooms.user_of(socket) != Some(user_id) {
-                self.push(socket, &frame);
-            }
-        }
+        });
     }
 }
 
@@ -331,8 +425,8 @@ impl Handler<Live> for ChatServer {
     type Result = ();
 
     /// Delivers a committed change.
-    fn handle(&mut self, msg: Live, _: &mut Context<Self>) {
-        self.route(msg.0);
+    fn handle(&mut self, msg: Live, ctx: &mut Context<Self>) {
+        self.route(msg.0, ctx);
     }
 }
 

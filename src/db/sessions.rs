@@ -55,6 +55,17 @@ pub async fn revoke(db: &Db, id: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Ids of sessions revoked at or after `since`: what a node whose bus was down may have
+/// missed.
+pub async fn revoked_since(db: &Db, since: NaiveDateTime) -> Result<Vec<String>, DbError> {
+    let mut conn = db.read().await?;
+    Ok(with_conn!(conn, |c| sessions::table
+        .filter(sessions::revoked_at.ge(since))
+        .select(sessions::id)
+        .load(c)
+        .await)?)
+}
+
 /// Ids of revoked sessions that have not expired yet: the only ones a credential could
 /// still name.
 pub async fn revoked_unexpired(db: &Db, at: NaiveDateTime) -> Result<Vec<String>, DbError> {

@@ -5,16 +5,26 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-/// `GET /health` and `GET /health/ready`: 200 while the database answers, else 503.
+/// `GET /health` and `GET /health/ready`: 200 while the database answers, else 503. With
+/// `REDIS_URL` the body also says whether the cluster bus is up; a degraded bus alone
+/// keeps the answer 200, so a load balancer does not drain every node at once when Redis
+/// goes away (each node still serves its own sockets).
 #[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, description = "database reachable"), (status = 503, description = "database unavailable")))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok", "database": "ok"})),
+    let database = state.db.ping().await;
+    let mut body = match &database {
+        Ok(()) => json!({"status": "ok", "database": "ok"}),
         Err(e) => {
             log::warn!("readiness check failed: {e}");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({"status": "unavailable", "database": "unavailable"}))
+            json!({"status": "unavailable", "database": "unavailable"})
         }
+    };
+    if let Some(bus) = &state.bus {
+        body["bus"] = json!(if bus.is_up() { "ok" } else { "degraded" });
+    }
+    match database {
+        Ok(()) => HttpResponse::Ok().json(body),
+        Err(_) => HttpResponse::ServiceUnavailable().json(body),
     }
 }
 

@@ -100,19 +100,21 @@ async fn accept(
                 .map_err(|_| AppError::NotFound(format!("conversation {raw} not found")))
         })
         .transpose()?;
-    let mut bound_last_id = None;
+    let mut bound_position = None;
     if let (Some(conversation_id), Some(identity)) = (bound, &identity) {
-        bound_last_id = state
-            .service
-            .join(conversation_id, identity.user_id)
-            .await?;
+        bound_position = Some(
+            state
+                .service
+                .join(conversation_id, identity.user_id)
+                .await?,
+        );
     }
 
     let accepted = Accepted {
         mode: Mode::Chat,
         identity,
         bound: bound.map(ConversationId::get),
-        bound_last_id,
+        bound_position,
         slot,
     };
     WsSession::accept(state.chat.clone(), &req, body, accepted).await

@@ -31,7 +31,7 @@ pub async fn echo(
         mode: Mode::Echo,
         identity: None,
         bound: None,
-        bound_last_id: None,
+        bound_position: None,
         slot,
     };
     WsSession::accept(state.chat.clone(), &req, body, accepted).await

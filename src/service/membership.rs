@@ -9,6 +9,15 @@ use crate::live::LiveEvent;
 
 use super::{conversation_not_found, Service};
 
+/// Where a conversation stands when a socket joins it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The newest message's id, for `joined`.
+    pub last_message_id: Option<i64>,
+    /// The newest message's `seq` (read before the id), where delivery order starts.
+    pub last_seq: i64,
+}
+
 /// What became of adding a member.
 pub enum Added {
     /// Now a member.
@@ -31,16 +40,20 @@ impl Service {
     }
 
     /// Joining a conversation's live room: the user must be a member (404 otherwise); the
-    /// answer is the newest message id, for `joined` and `ready`.
+    /// answer is where the conversation stands, for `joined` and the delivery order.
     pub async fn join(
         &self,
         conversation_id: ConversationId,
         user_id: UserId,
-    ) -> Result<Option<i64>, AppError> {
-        self.require_membership(conversation_id, user_id).await?;
-        db::messages::last_id(&self.db, conversation_id.get())
+    ) -> Result<Position, AppError> {
+        let (conversation, _) = self.require_membership(conversation_id, user_id).await?;
+        let last_message_id = db::messages::last_id(&self.db, conversation_id.get())
             .await
-            .context("reading the newest message id")
+            .context("reading the newest message id")?;
+        Ok(Position {
+            last_message_id,
+            last_seq: conversation.last_seq,
+        })
     }
 
     /// Creates a conversation owned by `owner` with these members; unknown usernames are

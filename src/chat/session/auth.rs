@@ -12,6 +12,7 @@ use crate::chat::protocol::ServerFrame;
 use crate::db;
 use crate::domain::{ConversationId, UserId};
 use crate::error::{AppError, DbContext};
+use crate::service::membership::Position;
 
 use super::{SocketIdentity, WsSession};
 
@@ -21,7 +22,7 @@ impl WsSession {
     pub(super) fn authenticated(
         &mut self,
         identity: SocketIdentity,
-        last_message_id: Option<i64>,
+        bound_position: Option<Position>,
         reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
@@ -41,11 +42,11 @@ impl WsSession {
         };
         self.identity = Some(identity);
         self.send(&ready, ctx);
-        if let Some(conversation_id) = self.bound {
+        if let (Some(conversation_id), Some(position)) = (self.bound, bound_position) {
             self.chat.server.do_send(Join {
                 socket: self.id,
                 conversation_id,
-                last_message_id,
+                position,
                 reference: None,
                 silent: true,
             });
@@ -159,7 +160,7 @@ impl WsSession {
             let joined = match (bound, &user) {
                 (Some(conversation_id), Some(_)) => {
                     match chat.service.join(conversation_id, proven.user_id).await {
-                        Ok(last_id) => Some(Ok(last_id)),
+                        Ok(position) => Some(Ok(position)),
                         Err(AppError::NotFound(_)) => Some(Err(())),
                         Err(e) => return Err(e),
                     }
@@ -186,11 +187,11 @@ impl WsSession {
             if act.slot.assign(user.id).is_err() {
                 return act.close(Close::TryAgainLater, "too many sockets for this user", ctx);
             }
-            let last_id = match joined {
+            let position = match joined {
                 Some(Err(())) => {
                     return act.close(Close::NotAMember, "not a member of this conversation", ctx)
                 }
-                Some(Ok(last_id)) => last_id,
+                Some(Ok(position)) => Some(position),
                 None => None,
             };
             let identity = SocketIdentity {
@@ -199,7 +200,7 @@ impl WsSession {
                 login_session: proven.session_id,
                 token_expires_at: Some(proven.expires_at),
             };
-            act.authenticated(identity, last_id, reference.clone(), ctx);
+            act.authenticated(identity, position, reference.clone(), ctx);
             if let Some(conversation_id) = conversation_id {
                 act.join(conversation_id, reference, ctx);
             }

@@ -75,10 +75,10 @@ impl WsSession {
             check
                 .into_actor(self)
                 .map(move |result, act, ctx| match result {
-                    Ok(last_message_id) => act.chat.server.do_send(Join {
+                    Ok(position) => act.chat.server.do_send(Join {
                         socket: act.id,
                         conversation_id: conversation_id.get(),
-                        last_message_id,
+                        position,
                         reference,
                         silent: false,
                     }),

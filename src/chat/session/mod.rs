@@ -34,6 +34,7 @@ use crate::db::models::UserView;
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::limits::{Excesses, SocketBucket};
+use crate::service::membership::Position;
 
 /// Before authentication (and always on the echo socket) a frame may be at most this large.
 pub const UNAUTHENTICATED_FRAME_BYTES: usize = 4096;
@@ -68,8 +69,8 @@ pub struct Accepted {
     pub identity: Option<SocketIdentity>,
     /// The conversation of a `/ws/conversations/{id}` socket.
     pub bound: Option<i64>,
-    /// The newest message id of that conversation, read by the handshake.
-    pub bound_last_id: Option<i64>,
+    /// Where that conversation stood when the handshake checked membership.
+    pub bound_position: Option<Position>,
     /// The socket's place under the connection limits.
     pub slot: SlotGuard,
 }
@@ -93,7 +94,7 @@ pub struct WsSession {
     outbound: mpsc::Sender<Outbound>,
     identity: Option<SocketIdentity>,
     /// The newest message id of a bound socket's conversation, read by the handshake.
-    bound_last_id: Option<i64>,
+    bound_position: Option<Position>,
     /// The conversation of a `/ws/conversations/{id}` socket.
     bound: Option<i64>,
     slot: SlotGuard,
@@ -150,7 +151,7 @@ impl WsSession {
                 ws,
                 outbound,
                 identity: accepted.identity,
-                bound_last_id: accepted.bound_last_id,
+                bound_position: accepted.bound_position,
                 bound: accepted.bound,
                 slot: accepted.slot,
                 frame_limit,
@@ -301,7 +302,7 @@ impl Actor for WsSession {
         }
         match self.identity.take() {
             Some(identity) => {
-                self.authenticated(identity, self.bound_last_id, None, ctx);
+                self.authenticated(identity, self.bound_position, None, ctx);
             }
             None => {
                 ctx.run_later(self.chat.config.first_message_timeout, |act, ctx| {

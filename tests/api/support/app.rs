@@ -168,7 +168,18 @@ pub async fn two_nodes() -> (TestApp, TestApp, TestUser, TestUser, i64) {
                  e.g. TEST_REDIS_URL=redis://127.0.0.1:6379"
             )
         });
-    let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str())]).await;
+    two_nodes_on(&redis, &[]).await
+}
+
+/// Two servers on one database and the Redis at `redis_url`, configured with `overrides`
+/// as well, where alice owns a conversation with bob.
+pub async fn two_nodes_on(
+    redis_url: &str,
+    overrides: &[(&str, &str)],
+) -> (TestApp, TestApp, TestUser, TestUser, i64) {
+    let mut vars = vec![("REDIS_URL", redis_url)];
+    vars.extend_from_slice(overrides);
+    let node_a = spawn_app_with(&vars).await;
     let node_b = node_a.another_instance().await;
     let alice = node_a.signup("alice").await;
     let bob = node_a.signup("bob").await;

@@ -16,6 +16,7 @@
 //! - `raw`: hand-written HTTP requests, handshakes and frames over a plain socket.
 //! - `config`: loading a configuration from a map of variables.
 //! - `binary`: running the built `palaver` binary.
+//! - `redis_server`: a Redis of the test's own, to stop and start.
 
 mod app;
 mod binary;
@@ -26,6 +27,7 @@ mod fixtures;
 mod frames;
 mod http;
 mod raw;
+mod redis_server;
 mod response;
 mod tokens;
 mod ws;
@@ -38,6 +40,7 @@ pub use fixtures::*;
 pub use frames::*;
 pub use http::*;
 pub use raw::*;
+pub use redis_server::*;
 pub use response::*;
 pub use tokens::*;
 pub use ws::*;
