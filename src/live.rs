@@ -62,6 +62,31 @@ pub enum LiveEvent {
         /// The typist.
         user_id: i64,
     },
+    /// A node's user came online in a conversation (their first socket there joined), or
+    /// went offline (their last one left).
+    Presence {
+        /// The conversation.
+        conversation_id: i64,
+        /// The user.
+        user_id: i64,
+        /// Online or offline.
+        online: bool,
+        /// The node whose sockets these are.
+        node: String,
+    },
+    /// A node's whole list of online users, sent regularly: it repairs what was missed and
+    /// shows the node is alive.
+    PresenceSnapshot {
+        /// The node.
+        node: String,
+        /// `(conversation, user)` for every user online there.
+        online: Vec<(i64, i64)>,
+    },
+    /// A node (re)joined the bus and asks every other node for its list.
+    PresenceRequest {
+        /// The asking node.
+        node: String,
+    },
     /// A login session was revoked: its sockets close 4001.
     SessionRevoked(String),
 }

@@ -47,6 +47,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.rate_limit_per_sec,
         config.rate_limit_burst,
     ));
+    let node = crate::cluster::node_name();
     let chat = Arc::new(Chat::start(
         ChatParts {
             config: Arc::clone(&config),
@@ -55,6 +56,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             sessions: sessions.clone(),
             send_limiter: Arc::clone(&send_limiter),
             metrics: Arc::clone(&metrics),
+            node: node.clone(),
         },
         &live,
     ));
@@ -66,6 +68,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
                 sessions: sessions.clone(),
                 db: db.clone(),
                 metrics: metrics.bus.clone(),
+                node,
             };
             let status = crate::cluster::join(&config, redis_url, parts)
                 .await

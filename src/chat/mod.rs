@@ -10,6 +10,7 @@
 //! - [`protocol`]: the frames, as types (and the JSON Schema made from them).
 //! - [`messages`]: what the actors tell each other.
 //! - [`ordering`]: delivery in `seq` order, whichever node committed a message.
+//! - [`presence`]: who is online on the other nodes.
 //! - [`rooms`]: who is where, as plain bookkeeping.
 //! - [`server`]: the `ChatServer` actor, which routes.
 //! - [`session`]: the `WsSession` actor, which turns frames into service calls.
@@ -20,6 +21,7 @@ pub mod close;
 pub mod frame_guard;
 pub mod messages;
 pub mod ordering;
+pub mod presence;
 pub mod protocol;
 pub mod rooms;
 pub mod server;
@@ -79,12 +81,15 @@ pub struct ChatParts {
     pub send_limiter: Arc<SendLimiter>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// This process's name on the cluster bus.
+    pub node: String,
 }
 
 impl Chat {
     /// Starts the `ChatServer` and feeds it every event published on `live`.
     pub fn start(parts: ChatParts, live: &Live) -> Chat {
-        let server = ChatServer::new(Arc::clone(&parts.metrics), live.clone()).start();
+        let server =
+            ChatServer::new(Arc::clone(&parts.metrics), live.clone(), parts.node.clone()).start();
         let mut events = live.subscribe();
         let forward_to = server.clone();
         actix::spawn(async move {

@@ -196,6 +196,22 @@ impl Rooms {
             .map(|(&id, _)| id)
     }
 
+    /// Every `(conversation, user)` with a socket here.
+    pub fn seats(&self) -> Vec<(i64, i64)> {
+        let mut seats: Vec<(i64, i64)> = self
+            .rooms
+            .iter()
+            .flat_map(|(&c, sockets)| {
+                sockets
+                    .iter()
+                    .filter_map(move |&s| self.user_of(s).map(|u| (c, u)))
+            })
+            .collect();
+        seats.sort_unstable();
+        seats.dedup();
+        seats
+    }
+
     /// How many rooms have at least one socket.
     pub fn room_count(&self) -> usize {
         self.rooms.len()

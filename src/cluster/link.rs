@@ -92,6 +92,10 @@ impl Link {
             }
             self.status.set(true);
             self.parts.metrics.connected.set(1);
+            // Whoever is online elsewhere, say so now (the first time, and after an outage).
+            self.parts.live.publish(LiveEvent::PresenceRequest {
+                node: self.node.clone(),
+            });
             backoff = FIRST_BACKOFF;
             match self.relay(link, &mut outgoing).await {
                 Relay::Stopped => return,

@@ -73,6 +73,15 @@ pub struct BusParts {
     pub db: Db,
     /// The bus's series on `/metrics`.
     pub metrics: BusMetrics,
+    /// This process's name on the bus, as [`node_name`] made it.
+    pub node: String,
+}
+
+/// A fresh random name for this process on the bus.
+pub fn node_name() -> String {
+    let mut node = [0u8; 8];
+    rand::rng().fill_bytes(&mut node);
+    hex::encode(node)
 }
 
 /// Starts relaying in both directions and returns the bus's status. With
@@ -81,13 +90,11 @@ pub struct BusParts {
 pub async fn join(config: &Config, redis_url: &str, parts: BusParts) -> anyhow::Result<BusStatus> {
     let client = redis::Client::open(redis_url)?;
     let channel = channel_for(&config.database_url);
-    let mut node = [0u8; 8];
-    rand::rng().fill_bytes(&mut node);
     let status = BusStatus::default();
     let link = link::Link {
         client,
         channel: channel.clone(),
-        node: hex::encode(node),
+        node: parts.node.clone(),
         status: status.clone(),
         parts,
     };

@@ -205,3 +205,95 @@ async fn a_redis_restart_heals_by_itself_and_a_logout_made_meanwhile_holds_on_ev
     let (delivered, _) = on_a.recv_until("message").await;
     assert_eq!(delivered["message"]["content"], "after the outage");
 }
+
+#[actix_rt::test]
+#[ignore = "needs Redis: set TEST_REDIS_URL"]
+async fn a_user_joined_only_on_the_other_node_is_online_in_joined_and_their_presence_crosses() {
+    let (node_a, node_b, alice, bob, id) = two_nodes().await;
+    let mut bob_on_b = WsClient::joined(&node_b, &bob, id).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+
+    // The bus may take a moment to tell node A; wait for the event, not a fixed time.
+    let joined = loop {
+        let mut alice_on_a = WsClient::ready(&node_a, &alice).await;
+        alice_on_a
+            .send_json(&json!({"type": "join", "conversation_id": id}))
+            .await;
+        let (joined, _) = alice_on_a.recv_until("joined").await;
+        let online = joined["online"].as_array().cloned().unwrap_or_default();
+        if online.contains(&json!(bob.id)) || std::time::Instant::now() > deadline {
+            break (joined, alice_on_a);
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let (joined, mut alice_on_a) = joined;
+    bob_on_b.close(1000).await;
+    let (presence, _) = alice_on_a.recv_until("presence").await;
+
+    assert!(
+        joined["online"]
+            .as_array()
+            .expect("online")
+            .contains(&json!(bob.id)),
+        "{joined}"
+    );
+    assert_eq!(presence["user_id"], bob.id);
+    assert_eq!(presence["status"], "offline");
+}
+
+#[actix_rt::test]
+#[ignore = "needs Redis: set TEST_REDIS_URL"]
+async fn a_user_who_comes_online_on_one_node_is_announced_on_the_other() {
+    let (node_a, node_b, alice, bob, id) = two_nodes().await;
+    let mut alice_on_a = WsClient::joined(&node_a, &alice, id).await;
+
+    let _bob_on_b = WsClient::joined(&node_b, &bob, id).await;
+
+    let (presence, _) = alice_on_a.recv_until("presence").await;
+    assert_eq!(presence["user_id"], bob.id);
+    assert_eq!(presence["status"], "online");
+}
+
+#[actix_rt::test]
+#[ignore = "needs Redis: set TEST_REDIS_URL"]
+async fn the_users_of_a_node_that_stopped_without_a_word_go_offline_within_the_node_timeout() {
+    let redis_url = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL");
+    let (node_a, _node_b, alice, bob, id) = two_nodes().await;
+    let mut alice_on_a = WsClient::joined(&node_a, &alice, id).await;
+    let channel = palaver::cluster::channel_for(&node_a.state.config.database_url);
+    let crashed = json!({
+        "node": "a-node-that-will-crash",
+        "event": {"Presence": {
+            "conversation_id": id, "user_id": bob.id, "online": true,
+            "node": "a-node-that-will-crash",
+        }},
+    });
+
+    let client = redis::Client::open(redis_url.as_str()).expect("a Redis URL");
+    let mut publisher = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    redis::AsyncCommands::publish::<_, _, ()>(&mut publisher, &channel, crashed.to_string())
+        .await
+        .expect("published");
+    let (online, _) = alice_on_a.recv_until("presence").await;
+    let started = std::time::Instant::now();
+    let bound = palaver::chat::presence::NODE_TIMEOUT + palaver::chat::presence::SNAPSHOT_EVERY * 2;
+    alice_on_a.set_read_timeout(bound);
+    let (offline, _) = alice_on_a.recv_until("presence").await;
+
+    assert_eq!(
+        (online["user_id"].clone(), online["status"].clone()),
+        (json!(bob.id), json!("online"))
+    );
+    assert_eq!(
+        (offline["user_id"].clone(), offline["status"].clone()),
+        (json!(bob.id), json!("offline"))
+    );
+    assert!(
+        started.elapsed() <= bound,
+        "offline after {:?}",
+        started.elapsed()
+    );
+}
