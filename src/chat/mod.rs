@@ -77,6 +77,8 @@ pub struct ChatParts {
     pub send_limiter: Arc<SendLimiter>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The effective `MAX_CONNECTIONS`, capped below the open-file limit at start-up.
+    pub max_connections: usize,
 }
 
 impl Chat {
@@ -96,10 +98,7 @@ impl Chat {
                 }
             }
         });
-        let slots = Slots::new(
-            parts.config.max_sockets_per_user,
-            parts.config.max_connections,
-        );
+        let slots = Slots::new(parts.config.max_sockets_per_user, parts.max_connections);
         Chat {
             config: parts.config,
             service: parts.service,

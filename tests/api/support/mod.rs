@@ -16,6 +16,7 @@
 //! - `raw`: hand-written HTTP requests, handshakes and frames over a plain socket.
 //! - `config`: loading a configuration from a map of variables.
 //! - `binary`: running the built `palaver` binary.
+//! - `process`: [`ServerProcess`], the built server as a process of its own, and its log.
 
 mod app;
 mod binary;
@@ -25,6 +26,7 @@ mod database;
 mod fixtures;
 mod frames;
 mod http;
+mod process;
 mod raw;
 mod response;
 mod tokens;
@@ -37,6 +39,7 @@ pub use config::*;
 pub use fixtures::*;
 pub use frames::*;
 pub use http::*;
+pub use process::*;
 pub use raw::*;
 pub use response::*;
 pub use tokens::*;
