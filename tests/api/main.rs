@@ -6,6 +6,7 @@ mod config;
 mod conversations;
 mod cors;
 mod fd_limit;
+mod log_secrets;
 mod logout;
 mod members;
 mod message_changes;

@@ -27,12 +27,19 @@ pub struct ServerProcess {
     child: Child,
     /// The port it listens on, read off its log.
     pub port: u16,
+    /// Its `JWT_SECRET`, so a test can check the secret never reaches the log either.
+    pub jwt_secret: String,
     log: Arc<Mutex<String>>,
     reader: Option<JoinHandle<()>>,
     _workdir: TempDir,
 }
 
 impl ServerProcess {
+    /// Starts the binary with the test defaults, then `vars`.
+    pub fn start(vars: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::spawn(vars, None)
+    }
+
     /// Starts the binary with both open-file limits (soft and hard) set to `limit`.
     pub fn start_with_open_files(vars: &[(&str, &str)], limit: u64) -> ServerProcess {
         ServerProcess::spawn(vars, Some(limit))
@@ -40,6 +47,7 @@ impl ServerProcess {
 
     fn spawn(vars: &[(&str, &str)], open_files: Option<u64>) -> ServerProcess {
         let workdir = tempfile::tempdir().expect("a temporary directory");
+        let jwt_secret = random_hex(32);
         let database = format!("sqlite://{}/palaver.db", workdir.path().display());
         let mut command = Command::new(env!("CARGO_BIN_EXE_palaver"));
         command
@@ -47,7 +55,7 @@ impl ServerProcess {
             .env("APP_ENV", "test")
             .env("BIND_ADDR", "127.0.0.1:0")
             .env("DATABASE_URL", database)
-            .env("JWT_SECRET", random_hex(32))
+            .env("JWT_SECRET", &jwt_secret)
             .env("RATE_LIMIT_PER_SEC", "1000")
             .env("RATE_LIMIT_BURST", "1000")
             .env("LOGIN_ATTEMPTS_PER_MIN", "1000")
@@ -78,6 +86,7 @@ impl ServerProcess {
         let mut process = ServerProcess {
             child,
             port: 0,
+            jwt_secret,
             log,
             reader: Some(reader),
             _workdir: workdir,
@@ -156,6 +165,17 @@ impl ServerProcess {
         ))
         .1
     }
+
+    /// `POST path` with `extra` header lines and `body` as JSON.
+    pub fn post_json(&self, path: &str, extra: &str, body: &Value) -> RawResponse {
+        let body = body.to_string();
+        self.exchange(&format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        ))
+        .1
+    }
 }
 
 impl Drop for ServerProcess {
@@ -179,6 +199,19 @@ fn limit_open_files(command: &mut Command, limit: u64) {
     unsafe {
         command.pre_exec(move || setrlimit(Resource::Nofile, limit).map_err(Into::into));
     }
+}
+
+/// The value of the `name` cookie that `response` sets.
+pub fn set_cookie_value(response: &RawResponse, name: &str) -> Option<String> {
+    response
+        .headers
+        .iter()
+        .filter(|(header, _)| header == "set-cookie")
+        .find_map(|(_, value)| {
+            let (cookie, _) = value.split_once(';').unwrap_or((value, ""));
+            let (cookie_name, cookie_value) = cookie.split_once('=')?;
+            (cookie_name.trim() == name).then(|| cookie_value.trim().to_string())
+        })
 }
 
 /// The JSON body of `response`.
