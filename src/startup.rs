@@ -158,6 +158,11 @@ impl Application {
         let shutdown_secs = config.shutdown_timeout.as_secs();
         let state = web::Data::new(build_state(config, budget.sockets).await?);
         let app_state = state.clone();
+        // actix-http answers a request head it cannot take (over 128 KiB, or more than 96
+        // headers) with a bare `431` of its own, and one it cannot parse with a bare `400`,
+        // before any service sees the request: neither `HttpServer` nor actix-http 3 has a
+        // setting or hook to shape that answer, so it carries neither the JSON error body
+        // nor the security headers (tests/api/hostile_heads.rs pins what is answered).
         let server = HttpServer::new(move || build_app(app_state.clone()))
             .workers(workers)
             // Counted per worker; past it a worker takes no new connection and the rest

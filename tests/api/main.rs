@@ -6,6 +6,7 @@ mod config;
 mod conversations;
 mod cors;
 mod fd_limit;
+mod hostile_heads;
 mod log_secrets;
 mod logout;
 mod members;
