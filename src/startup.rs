@@ -1,6 +1,8 @@
 //! The one place the application is assembled: [`Application::build`] runs migrations,
 //! opens the pools, binds the listener (port 0 in tests) and builds every worker's `App`
-//! through [`build_app`], which is the only function that makes one.
+//! through [`build_app`], which is the only function that makes one. Before it binds, it
+//! raises the open-file limit and shares it out ([`ConnectionBudget`]), so that accepting
+//! never runs into `EMFILE`.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::auth::{SessionCache, Tokens};
+use crate::chat::slots::ConnectionBudget;
 use crate::chat::{Chat, ChatParts};
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -25,9 +28,10 @@ use crate::routes;
 use crate::service::Service;
 use crate::state::AppState;
 
-/// Opens the pools, loads the revoked sessions, starts the live side and joins the
-/// cluster bus; migrations must have run.
-pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+/// Opens the pools, loads the revoked sessions, starts the live side with
+/// `max_connections` socket slots (the effective `MAX_CONNECTIONS`) and joins the cluster
+/// bus; migrations must have run.
+pub async fn build_state(config: Config, max_connections: usize) -> anyhow::Result<AppState> {
     let config = Arc::new(config);
     let db = Db::connect(&config.database_url, config.database_pool_size)?;
     let revoked = db::sessions::revoked_unexpired(&db, db::models::now())
@@ -57,6 +61,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             send_limiter: Arc::clone(&send_limiter),
             metrics: Arc::clone(&metrics),
             node: node.clone(),
+            max_connections,
         },
         &live,
     ));
@@ -147,13 +152,36 @@ impl Application {
     /// Migrates, connects and binds `config.bind_addr`.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         db::run_migrations(&config.database_url).await?;
+        let budget = connection_budget(&config)?;
+        let workers = worker_count();
+        log::info!(
+            "effective MAX_CONNECTIONS={} (configured {}; open-file limit {}, database pool {}: \
+             {} connections accepted at once, {} per worker on {workers} workers)",
+            budget.sockets,
+            config.max_connections,
+            budget
+                .open_files
+                .map_or_else(|| "unlimited".to_string(), |n| n.to_string()),
+            config.database_pool_size,
+            budget.accepted,
+            budget.per_worker(workers),
+        );
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
         let shutdown_secs = config.shutdown_timeout.as_secs();
-        let state = web::Data::new(build_state(config).await?);
+        let state = web::Data::new(build_state(config, budget.sockets).await?);
         let app_state = state.clone();
+        // actix-http answers a request head it cannot take (over 128 KiB, or more than 96
+        // headers) with a bare `431` of its own, and one it cannot parse with a bare `400`,
+        // before any service sees the request: neither `HttpServer` nor actix-http 3 has a
+        // setting or hook to shape that answer, so it carries neither the JSON error body
+        // nor the security headers (tests/api/hostile_heads.rs pins what is answered).
         let server = HttpServer::new(move || build_app(app_state.clone()))
+            .workers(workers)
+            // Counted per worker; past it a worker takes no new connection and the rest
+            // wait in the listen backlog, so accepting never meets `EMFILE`.
+            .max_connections(budget.per_worker(workers))
             .listen(listener)?
             .shutdown_timeout(shutdown_secs)
             .disable_signals()
@@ -197,6 +225,59 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// The open-file limit, raised to its hard value, shared out between sockets, plain HTTP
+/// and the descriptors the process needs for itself.
+fn connection_budget(config: &Config) -> anyhow::Result<ConnectionBudget> {
+    let open_files = raise_open_file_limit();
+    ConnectionBudget::new(
+        open_files,
+        config.database_pool_size,
+        config.max_connections,
+    )
+    .with_context(|| {
+        format!(
+            "the open-file limit ({}) leaves no room for connections beside a database pool \
+             of {}: raise it (ulimit -n)",
+            open_files.unwrap_or_default(),
+            config.database_pool_size
+        )
+    })
+}
+
+/// The worker count `HttpServer` would choose, set explicitly so the per-worker connection
+/// bound is computed over the same number.
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard one and returns the soft limit in force
+/// afterwards (`None`: unlimited). A refusal to raise it keeps the old one, with a warning.
+#[cfg(unix)]
+fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            log::warn!(
+                "cannot raise the open-file limit from {:?} to {:?}: {e}",
+                limit.current,
+                limit.maximum
+            );
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
+/// No `RLIMIT_NOFILE` to read: the configured cap stands.
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> Option<u64> {
+    None
 }
 
 async fn wait_for_signal() {

@@ -83,6 +83,8 @@ pub struct ChatParts {
     pub metrics: Arc<Metrics>,
     /// This process's name on the cluster bus.
     pub node: String,
+    /// The effective `MAX_CONNECTIONS`, capped below the open-file limit at start-up.
+    pub max_connections: usize,
 }
 
 impl Chat {
@@ -103,10 +105,7 @@ impl Chat {
                 }
             }
         });
-        let slots = Slots::new(
-            parts.config.max_sockets_per_user,
-            parts.config.max_connections,
-        );
+        let slots = Slots::new(parts.config.max_sockets_per_user, parts.max_connections);
         Chat {
             config: parts.config,
             service: parts.service,

@@ -1,6 +1,7 @@
 //! Connection slots: the handshake takes one before it accepts a socket, so the
 //! `MAX_SOCKETS_PER_USER` and `MAX_CONNECTIONS` limits hold even when handshakes race.
-//! A slot is given back when its guard drops with the socket.
+//! A slot is given back when its guard drops with the socket. [`ConnectionBudget`] says
+//! how many slots the process's open-file limit leaves room for.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,68 @@ pub enum SlotRefused {
     UserFull,
     /// The server holds `MAX_CONNECTIONS` sockets: 503.
     ServerFull,
+}
+
+/// Descriptors never given to a connection, beyond the database pool: at least this many.
+const RESERVED_MIN: u64 = 64;
+/// Accepted connections kept for plain HTTP when every socket slot is taken: at least this many.
+const HTTP_ROOM_MIN: usize = 16;
+
+/// How the open-file limit is shared out, so that accepting never runs into `EMFILE` and
+/// plain HTTP (`/health/live` among it) is still served when the sockets are full:
+///
+/// - `reserved = DATABASE_POOL_SIZE + max(64, limit / 10)` descriptors are never given to a
+///   connection: the database pool (SQLite's journal files too), Redis, the runtime's own
+///   descriptors, the files being served;
+/// - `accepted = limit - reserved` connections are accepted at once, sockets and plain
+///   HTTP together (`HttpServer::max_connections`, split over the workers);
+/// - `sockets = min(MAX_CONNECTIONS, accepted - max(16, accepted / 10))` is the effective
+///   `MAX_CONNECTIONS`: the handshake past it gets 503.
+///
+/// With a limit of 256 and a pool of 10: 74 reserved, 182 accepted, 164 sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    /// The open-file limit the budget was made for; `None` when there is none.
+    pub open_files: Option<u64>,
+    /// Connections accepted at once over all workers.
+    pub accepted: usize,
+    /// The effective `MAX_CONNECTIONS`: how many socket slots there are.
+    pub sockets: usize,
+}
+
+impl ConnectionBudget {
+    /// The budget for `open_files` (`None`: unlimited), a database pool of `pool_size` and
+    /// the configured `max_connections`; `None` when the limit leaves no room for a socket.
+    pub fn new(open_files: Option<u64>, pool_size: usize, max_connections: usize) -> Option<Self> {
+        let Some(limit) = open_files else {
+            return Some(ConnectionBudget {
+                open_files,
+                accepted: max_connections.saturating_add(http_room(max_connections)),
+                sockets: max_connections,
+            });
+        };
+        let reserved = (pool_size as u64).saturating_add(RESERVED_MIN.max(limit / 10));
+        let accepted = usize::try_from(limit.saturating_sub(reserved)).unwrap_or(usize::MAX);
+        let sockets = accepted
+            .saturating_sub(http_room(accepted))
+            .min(max_connections);
+        (sockets > 0).then_some(ConnectionBudget {
+            open_files,
+            accepted,
+            sockets,
+        })
+    }
+
+    /// `HttpServer::max_connections`, which counts per worker: the accepted connections
+    /// split evenly over `workers`.
+    pub fn per_worker(&self, workers: usize) -> usize {
+        (self.accepted / workers.max(1)).max(1)
+    }
+}
+
+/// Connections kept for plain HTTP out of `accepted`.
+fn http_room(accepted: usize) -> usize {
+    HTTP_ROOM_MIN.max(accepted / 10)
 }
 
 #[derive(Default)]
@@ -29,6 +92,7 @@ pub struct Slots {
 }
 
 impl Slots {
+    /// Slots for at most `per_user_limit` sockets of one user and `total_limit` in all.
     pub fn new(per_user_limit: usize, total_limit: usize) -> Self {
         Slots {
             per_user_limit,
@@ -115,5 +179,40 @@ mod tests {
         assert_eq!(slots.acquire(9).err(), Some(SlotRefused::ServerFull));
         drop(a);
         assert!(slots.acquire(7).is_ok());
+    }
+
+    #[test]
+    fn a_low_open_file_limit_caps_the_sockets_with_room_for_http_and_the_pool() {
+        let budget = ConnectionBudget::new(Some(256), 10, 100_000).unwrap();
+        assert_eq!(budget.accepted, 182);
+        assert_eq!(budget.sockets, 164);
+        assert_eq!(budget.per_worker(2), 91);
+    }
+
+    #[test]
+    fn a_high_open_file_limit_keeps_the_configured_cap() {
+        let budget = ConnectionBudget::new(Some(1_048_576), 10, 100_000).unwrap();
+        assert_eq!(budget.accepted, 1_048_576 - 10 - 104_857);
+        assert_eq!(budget.sockets, 100_000);
+    }
+
+    #[test]
+    fn a_tenth_of_the_limit_is_reserved_once_it_passes_the_fixed_margin() {
+        let budget = ConnectionBudget::new(Some(20_000), 10, 100_000).unwrap();
+        assert_eq!(budget.accepted, 20_000 - 10 - 2_000);
+        assert_eq!(budget.sockets, 17_990 - 1_799);
+    }
+
+    #[test]
+    fn no_limit_keeps_the_configured_cap_and_room_for_http() {
+        let budget = ConnectionBudget::new(None, 10, 1_000).unwrap();
+        assert_eq!(budget.sockets, 1_000);
+        assert_eq!(budget.accepted, 1_100);
+    }
+
+    #[test]
+    fn a_limit_that_leaves_no_room_for_a_socket_is_refused() {
+        assert_eq!(ConnectionBudget::new(Some(80), 10, 100_000), None);
+        assert!(ConnectionBudget::new(Some(100), 10, 100_000).is_some());
     }
 }

@@ -4,6 +4,9 @@
 //! The request cannot be kept aside while inner layers run (routing needs sole ownership
 //! of it), so an error that comes back without a request travels on as an error whose
 //! prepared response is the normalised one.
+//!
+//! What never reaches this layer: a request head actix-http refuses while parsing it (its
+//! bare `431` and `400`, see `startup.rs`).
 
 use std::panic::AssertUnwindSafe;
 
@@ -18,6 +21,7 @@ use futures_util::FutureExt;
 
 use crate::error::error_response;
 
+/// Gives every error answer of the inner layers the JSON body, and turns a panic into a 500.
 pub async fn normalise_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

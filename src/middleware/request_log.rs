@@ -1,6 +1,7 @@
 //! Layer 1: one log line per request (method, path, status, duration, request id) and the
-//! HTTP counters of `/metrics`. The query's `token` value is redacted and no header value
-//! is ever written, so a credential cannot reach the log.
+//! HTTP counters of `/metrics`. The value of every query parameter that names a token is
+//! redacted, however it is spelled, and no header value (`Authorization`, `Cookie`,
+//! `Set-Cookie` or any other) is ever written, so a credential cannot reach the log.
 
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Logs `req` and its answer, counts the answer, and hands back its request id.
 pub async fn log_request(
     state: Data<AppState>,
     req: ServiceRequest,
@@ -60,19 +62,33 @@ fn request_id(req: &ServiceRequest) -> String {
         })
 }
 
-/// The path and query with the value of every `token` parameter replaced.
+/// The path and query with the value of every parameter that names a token replaced.
+///
+/// Names are compared percent-decoded and without regard to case (`%74oken`, `tok%65n`,
+/// `TOKEN`, `access_token` all count), and pairs are split at `;` as well as `&`, so no
+/// spelling that the server or a proxy in front of it might read as `token` is logged. A
+/// `&`-separated pair any of whose `;`-pieces names a token is redacted whole.
 pub fn redacted_target(path: &str, query: &str) -> String {
     if query.is_empty() {
         return path.to_string();
     }
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("token") => format!("{key}=[redacted]"),
-            _ => pair.to_string(),
-        })
-        .collect();
+    let query: Vec<String> = query.split('&').map(redacted_pair).collect();
     format!("{path}?{}", query.join("&"))
+}
+
+fn redacted_pair(pair: &str) -> String {
+    if !pair.split(';').any(names_a_token) {
+        return pair.to_string();
+    }
+    let name = pair.split(['=', ';']).next().unwrap_or_default();
+    format!("{name}=[redacted]")
+}
+
+/// Whether the percent-decoded name of `piece` (`name=value` or a bare `name`) mentions a token.
+fn names_a_token(piece: &str) -> bool {
+    url::form_urlencoded::parse(piece.as_bytes())
+        .next()
+        .is_some_and(|(name, _)| name.to_ascii_lowercase().contains("token"))
 }
 
 #[cfg(test)]
@@ -87,5 +103,46 @@ mod tests {
         );
         assert_eq!(redacted_target("/ws", "TOKEN=abc"), "/ws?TOKEN=[redacted]");
         assert_eq!(redacted_target("/a", ""), "/a");
+    }
+
+    #[test]
+    fn percent_encoded_names_are_redacted() {
+        assert_eq!(
+            redacted_target("/ws", "%74oken=abc"),
+            "/ws?%74oken=[redacted]"
+        );
+        assert_eq!(
+            redacted_target("/ws", "tok%65n=abc&x=1"),
+            "/ws?tok%65n=[redacted]&x=1"
+        );
+        assert_eq!(
+            redacted_target("/ws", "T%4Fken=abc"),
+            "/ws?T%4Fken=[redacted]"
+        );
+    }
+
+    #[test]
+    fn tokens_after_either_separator_are_redacted() {
+        assert_eq!(
+            redacted_target("/ws", "x=1&token=abc"),
+            "/ws?x=1&token=[redacted]"
+        );
+        assert_eq!(redacted_target("/ws", "x=1;token=abc"), "/ws?x=[redacted]");
+        assert_eq!(
+            redacted_target("/ws", "token=abc;def"),
+            "/ws?token=[redacted]"
+        );
+        assert_eq!(
+            redacted_target("/ws", "access_token=abc"),
+            "/ws?access_token=[redacted]"
+        );
+    }
+
+    #[test]
+    fn other_parameters_are_kept() {
+        assert_eq!(
+            redacted_target("/api/messages", "conversation_id=3&limit=20"),
+            "/api/messages?conversation_id=3&limit=20"
+        );
     }
 }

@@ -19,6 +19,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
 impl SecurityHeaders {
+    /// The header set; `https` adds `Strict-Transport-Security`.
     pub fn new(https: bool) -> Self {
         let mut headers = vec![
             (
@@ -51,6 +52,7 @@ impl SecurityHeaders {
     }
 }
 
+/// Adds the header set to every answer but a `101`, error answers included.
 pub async fn add_security_headers(
     policy: Data<SecurityHeaders>,
     req: ServiceRequest,

@@ -17,6 +17,7 @@
 //! - `config`: loading a configuration from a map of variables.
 //! - `binary`: running the built `palaver` binary.
 //! - `redis_server`: a Redis of the test's own, to stop and start.
+//! - `process`: [`ServerProcess`], the built server as a process of its own, and its log.
 
 mod app;
 mod binary;
@@ -26,6 +27,7 @@ mod database;
 mod fixtures;
 mod frames;
 mod http;
+mod process;
 mod raw;
 mod redis_server;
 mod response;
@@ -39,6 +41,7 @@ pub use config::*;
 pub use fixtures::*;
 pub use frames::*;
 pub use http::*;
+pub use process::*;
 pub use raw::*;
 pub use redis_server::*;
 pub use response::*;
