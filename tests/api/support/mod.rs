@@ -16,15 +16,21 @@
 //! - `raw`: hand-written HTTP requests, handshakes and frames over a plain socket.
 //! - `config`: loading a configuration from a map of variables.
 //! - `binary`: running the built `palaver` binary.
+//! - `child_server`: the built binary as a child process, to kill and restart.
+//! - `postgres_cluster`: a PostgreSQL server of the test's own, on a free port.
+//! - `proxy`: a TCP proxy that freezes and thaws the connections through it.
 
 mod app;
 mod binary;
 mod bodies;
+mod child_server;
 mod config;
 mod database;
 mod fixtures;
 mod frames;
 mod http;
+mod postgres_cluster;
+mod proxy;
 mod raw;
 mod response;
 mod tokens;
@@ -33,10 +39,13 @@ mod ws;
 pub use app::*;
 pub use binary::*;
 pub use bodies::*;
+pub use child_server::*;
 pub use config::*;
 pub use fixtures::*;
 pub use frames::*;
 pub use http::*;
+pub use postgres_cluster::*;
+pub use proxy::*;
 pub use raw::*;
 pub use response::*;
 pub use tokens::*;
