@@ -5,6 +5,7 @@ mod concurrency;
 mod config;
 mod conversations;
 mod cors;
+mod faults;
 mod logout;
 mod members;
 mod message_changes;
