@@ -48,7 +48,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Token { user } => {
             db::run_migrations(&config.database_url).await?;
             // Only storage and the signing key: no chat actor, no cluster bus.
-            let db = db::Db::connect(&config.database_url, 1)?;
+            let db = db::Db::connect(&config, 1)?;
             let tokens = Tokens::new(&config);
             let username = Username::parse(&user).map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = db::users::find_by_username(&db, username.as_str())

@@ -33,7 +33,7 @@ use crate::state::AppState;
 /// bus; migrations must have run.
 pub async fn build_state(config: Config, max_connections: usize) -> anyhow::Result<AppState> {
     let config = Arc::new(config);
-    let db = Db::connect(&config.database_url, config.database_pool_size)?;
+    let db = Db::connect(&config, config.database_pool_size)?;
     let revoked = db::sessions::revoked_unexpired(&db, db::models::now())
         .await
         .context("cannot load revoked sessions")?;

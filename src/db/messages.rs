@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::models::{now, Message};
 use super::schema::{conversation_members, conversations, messages};
-use super::{Conn, Db, DbError};
+use super::{Db, DbError};
 use crate::with_conn;
 
 /// What became of a send.
@@ -90,8 +90,9 @@ pub async fn send(
         created_at: now(),
     };
     let mut conn = db.write().await?;
-    let stored: Result<Option<Message>, DieselError> = match &mut conn {
-        Conn::Postgres(c) => {
+    let stored: Result<Option<Message>, DieselError> = with_conn!(
+        conn,
+        postgres: |c| {
             c.transaction(async move |c| {
                 let Some(seq) = next_seq!(conversation_id, sender_id)
                     .get_result(c)
@@ -106,10 +107,10 @@ pub async fn send(
                     .map(Some)
             })
             .await
-        }
+        },
         // One trip to the blocking pool for the whole transaction, which takes the write
         // lock up front (BEGIN IMMEDIATE): SQLite's writer is the bottleneck under load.
-        Conn::Sqlite(c) => {
+        sqlite: |c| {
             c.spawn_blocking(move |c| {
                 c.immediate_transaction(|c| {
                     let Some(seq) =
@@ -127,7 +128,7 @@ pub async fn send(
             })
             .await
         }
-    };
+    );
     drop(conn);
     match (stored, client_msg_id) {
         (Ok(Some(message)), _) => Ok(Sent::Created(message)),

@@ -5,6 +5,7 @@ mod concurrency;
 mod config;
 mod conversations;
 mod cors;
+mod faults;
 mod fd_limit;
 mod hostile_heads;
 mod log_secrets;

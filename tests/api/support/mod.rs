@@ -18,16 +18,22 @@
 //! - `binary`: running the built `palaver` binary.
 //! - `redis_server`: a Redis of the test's own, to stop and start.
 //! - `process`: [`ServerProcess`], the built server as a process of its own, and its log.
+//! - `child_server`: the built binary as a child process, to kill and restart.
+//! - `postgres_cluster`: a PostgreSQL server of the test's own, on a free port.
+//! - `proxy`: a TCP proxy that freezes and thaws the connections through it.
 
 mod app;
 mod binary;
 mod bodies;
+mod child_server;
 mod config;
 mod database;
 mod fixtures;
 mod frames;
 mod http;
+mod postgres_cluster;
 mod process;
+mod proxy;
 mod raw;
 mod redis_server;
 mod response;
@@ -37,11 +43,14 @@ mod ws;
 pub use app::*;
 pub use binary::*;
 pub use bodies::*;
+pub use child_server::*;
 pub use config::*;
 pub use fixtures::*;
 pub use frames::*;
 pub use http::*;
+pub use postgres_cluster::*;
 pub use process::*;
+pub use proxy::*;
 pub use raw::*;
 pub use redis_server::*;
 pub use response::*;
