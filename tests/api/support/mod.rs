@@ -16,16 +16,20 @@
 //! - `raw`: hand-written HTTP requests, handshakes and frames over a plain socket.
 //! - `config`: loading a configuration from a map of variables.
 //! - `binary`: running the built `palaver` binary.
+//! - `browser`: a headless chromium through chromedriver, and the page actions of its tests.
+//! - `relay`: a TCP relay that keeps the page's origin while servers come and go.
 
 mod app;
 mod binary;
 mod bodies;
+mod browser;
 mod config;
 mod database;
 mod fixtures;
 mod frames;
 mod http;
 mod raw;
+mod relay;
 mod response;
 mod tokens;
 mod ws;
@@ -33,6 +37,7 @@ mod ws;
 pub use app::*;
 pub use binary::*;
 pub use bodies::*;
+pub use browser::*;
 pub use config::*;
 pub use fixtures::*;
 pub use frames::*;
