@@ -369,3 +369,48 @@ async fn across_a_server_restart_nothing_is_lost_and_nothing_doubled() {
     );
     page.close().await;
 }
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn the_owner_adds_and_removes_a_member_who_sees_both_live() {
+    let site = spawn_site(&[]).await;
+    let driver = Driver::start().await;
+    let alice = browser(&driver, DESKTOP).await;
+    let carol = browser(&driver, DESKTOP).await;
+    alice.sign_up(&site, "alice").await;
+    carol.sign_up(&site, "carol").await;
+    alice.create_conversation("Book club", &[]).await;
+
+    alice.click("#members-toggle").await;
+    alice.fill("#add-username", "carol").await;
+    alice.click("#add-member button[type=submit]").await;
+    carol.open_conversation("Book club").await;
+    alice
+        .wait_until(
+            "carol online among the members",
+            "[...document.querySelectorAll('#members li')]\
+             .some((li) => li.textContent.includes('carol') && li.querySelector('.dot.online'))",
+        )
+        .await;
+    alice.send_message("Welcome, Carol").await;
+    carol.wait_for_message("Welcome, Carol").await;
+
+    alice.click("#members .remove").await;
+
+    carol
+        .wait_until(
+            "the conversation gone",
+            "![...document.querySelectorAll('#conversations .title')]\
+             .some((t) => t.textContent === 'Book club') \
+             && document.getElementById('room-title').textContent === 'Pick a conversation'",
+        )
+        .await;
+    alice
+        .wait_until(
+            "one member left",
+            "document.querySelectorAll('#members li').length === 1",
+        )
+        .await;
+    alice.close().await;
+    carol.close().await;
+}
