@@ -35,6 +35,8 @@ export class Connection {
 
   /** Closes the socket for good; nothing it does afterwards reaches the page. */
   stop() {
+    window.removeEventListener("online", this.retryNow);
+    document.removeEventListener("visibilitychange", this.retryNow);
     this.running = false;
     this.generation += 1;
     clearTimeout(this.timer);

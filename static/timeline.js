@@ -112,6 +112,8 @@ export function place(message) {
   const fresh = messageElement(message);
   const existing = node.querySelector(`li[data-id="${message.id}"]`);
   if (existing) {
+    // The old element's "left the screen" must not cancel the new one's "came into view".
+    observer.unobserve(existing);
     existing.replaceWith(fresh);
   } else {
     let after = null;
