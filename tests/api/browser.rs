@@ -414,3 +414,53 @@ async fn the_owner_adds_and_removes_a_member_who_sees_both_live() {
     alice.close().await;
     carol.close().await;
 }
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn unsent_messages_survive_a_reload_and_are_stored_once() {
+    let site = spawn_site(&[]).await;
+    let alice = site.app.signup("alice").await;
+    let id = site.app.new_conversation(&alice, &[]).await;
+    // Stored already, its ack lost: the page still holds it as unsent.
+    site.app
+        .post_message(
+            &alice,
+            &json!({"conversation_id": id, "content": "stored, ack lost", "client_msg_id": "kept-1"}),
+        )
+        .await
+        .assert_status(201);
+    let driver = Driver::start().await;
+    let page = browser(&driver, DESKTOP).await;
+    page.open(&site.url("/")).await;
+    page.sign_in("alice").await;
+    let unsent = json!([
+        {"client_msg_id": "kept-1", "conversation_id": id, "content": "stored, ack lost",
+         "user_id": alice.id, "created_at": "2024-01-01T00:00:00.000Z"},
+        {"client_msg_id": "kept-2", "conversation_id": id, "content": "never sent",
+         "user_id": alice.id, "created_at": "2024-01-01T00:00:01.000Z"},
+    ]);
+    page.eval_with(
+        "sessionStorage.setItem('palaver.outbox', JSON.stringify(arguments[0]))",
+        vec![unsent],
+    )
+    .await;
+
+    page.client.refresh().await.expect("the page reloads");
+    page.wait_until_connected().await;
+    page.open_conversation("a chat").await;
+
+    page.wait_for_message("never sent").await;
+    page.wait_until(
+        "nothing pending",
+        "!document.querySelector('#messages li.pending') \
+         && !sessionStorage.getItem('palaver.outbox')",
+    )
+    .await;
+    assert_eq!(
+        page.message_texts().await,
+        ["stored, ack lost", "never sent"]
+    );
+    let stored = site.app.all_messages(&alice, id).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    page.close().await;
+}
