@@ -21,10 +21,13 @@
 //! - `child_server`: the built binary as a child process, to kill and restart.
 //! - `postgres_cluster`: a PostgreSQL server of the test's own, on a free port.
 //! - `proxy`: a TCP proxy that freezes and thaws the connections through it.
+//! - `browser`: a headless chromium through chromedriver, and the page actions of its tests.
+//! - `relay`: a TCP relay that keeps the page's origin while servers come and go.
 
 mod app;
 mod binary;
 mod bodies;
+mod browser;
 mod child_server;
 mod config;
 mod database;
@@ -36,6 +39,7 @@ mod process;
 mod proxy;
 mod raw;
 mod redis_server;
+mod relay;
 mod response;
 mod tokens;
 mod ws;
@@ -43,6 +47,7 @@ mod ws;
 pub use app::*;
 pub use binary::*;
 pub use bodies::*;
+pub use browser::*;
 pub use child_server::*;
 pub use config::*;
 pub use fixtures::*;
