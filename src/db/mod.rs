@@ -376,17 +376,28 @@ fn sqlite_manager(path: &str, pragmas: &str) -> AsyncDieselConnectionManager<Sql
     AsyncDieselConnectionManager::new_with_config(path, config)
 }
 
+/// The PostgreSQL advisory lock the migrations run under ("palaver" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7061_6c61_7665_72;
+
 /// Applies pending migrations on a blocking thread of its own (diesel's migration
-/// harness is synchronous), creating the SQLite file on first start.
+/// harness is synchronous), creating the SQLite file on first start; on PostgreSQL under
+/// an advisory lock, so any number of nodes may start at once on a fresh database.
+
 pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<()> {
     let url = url.clone();
     let task = std::thread::spawn(move || -> anyhow::Result<usize> {
         let applied = match &url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)?;
-                conn.run_pending_migrations(PG_MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?
-                    .len()
+                // Nodes starting together take turns: the second finds nothing left to do,
+                // instead of racing the first to create the same types and tables.
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let applied = conn
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+                    .map(|done| done.len());
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                applied?
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;

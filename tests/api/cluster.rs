@@ -297,3 +297,14 @@ async fn the_users_of_a_node_that_stopped_without_a_word_go_offline_within_the_n
         started.elapsed()
     );
 }
+
+#[actix_rt::test]
+async fn two_nodes_started_at_the_same_moment_on_a_fresh_database_both_come_up() {
+    let (node_a, node_b) = crate::support::two_nodes_started_at_once().await;
+
+    let alice = node_a.signup("alice").await;
+
+    node_b.me(&alice).await.assert_status(200);
+    assert_eq!(node_a.get_json("/health").await["database"], "ok");
+    assert_eq!(node_b.get_json("/health").await["database"], "ok");
+}

@@ -37,6 +37,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with the test defaults, then `overrides`.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let (vars, database) = test_vars(overrides).await;
+    start(vars, database).await.0
+}
+
+/// Two servers started at the same moment on one fresh database, as two nodes of a
+/// cluster booting together; each runs the migrations.
+pub async fn two_nodes_started_at_once() -> (TestApp, TestApp) {
+    let (vars, database) = test_vars(&[]).await;
+    let (a, b) = futures_util::future::join(
+        start(vars.clone(), Arc::clone(&database)),
+        start(vars, database),
+    )
+    .await;
+    (a.0, b.0)
+}
+
+/// The test defaults with `overrides`, over a fresh database.
+async fn test_vars(overrides: &[(&str, &str)]) -> (HashMap<String, String>, Arc<TestDatabase>) {
     init_logging();
     let database = Arc::new(TestDatabase::create().await);
     let mut vars: HashMap<String, String> = [
@@ -55,7 +73,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     for (name, value) in overrides {
         vars.insert(name.to_string(), value.to_string());
     }
-    start(vars, database).await.0
+    (vars, database)
 }
 
 impl TestApp {
