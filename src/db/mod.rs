@@ -377,12 +377,11 @@ fn sqlite_manager(path: &str, pragmas: &str) -> AsyncDieselConnectionManager<Sql
 }
 
 /// The PostgreSQL advisory lock the migrations run under ("palaver" in ASCII).
-const MIGRATION_LOCK: i64 = 0x7061_6c61_7665_72;
+const MIGRATION_LOCK: i64 = 0x0070_616c_6176_6572;
 
 /// Applies pending migrations on a blocking thread of its own (diesel's migration
 /// harness is synchronous), creating the SQLite file on first start; on PostgreSQL under
 /// an advisory lock, so any number of nodes may start at once on a fresh database.
-
 pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<()> {
     let url = url.clone();
     let task = std::thread::spawn(move || -> anyhow::Result<usize> {
