@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! palaver: a real-time chat server. actix-web serves the HTTP API behind a middleware
 //! chain whose order is fixed by construction; one actor per WebSocket and one
 //! `ChatServer` actor run the live part; Diesel stores everything on SQLite (embedded, the
