@@ -47,6 +47,18 @@ use slots::Slots;
 /// limits, the `ChatServer`, and whether the process is shutting down. One `Arc` of it per
 /// socket.
 pub struct Chat {
+    /// What the live side shares with the rest of the application.
+    pub parts: ChatParts,
+    /// The router of this process.
+    pub server: Addr<ChatServer>,
+    /// Socket limits, and the count of open sockets.
+    pub slots: Slots,
+    shutting_down: AtomicBool,
+    next_socket: AtomicU64,
+}
+
+/// The parts a [`Chat`] is made of that the rest of the application shares with it.
+pub struct ChatParts {
     /// The configuration, parsed once.
     pub config: Arc<Config>,
     /// The rules sockets share with HTTP.
@@ -58,28 +70,6 @@ pub struct Chat {
     /// Message sends per user, shared with `POST /api/messages`.
     pub send_limiter: Arc<SendLimiter>,
     /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
-    /// The router of this process.
-    pub server: Addr<ChatServer>,
-    /// Socket limits, and the count of open sockets.
-    pub slots: Slots,
-    shutting_down: AtomicBool,
-    next_socket: AtomicU64,
-}
-
-/// The parts a [`Chat`] is made of that the rest of the application shares with it.
-pub struct ChatParts {
-    /// The configuration.
-    pub config: Arc<Config>,
-    /// The shared rules.
-    pub service: Arc<Service>,
-    /// Token checks.
-    pub tokens: Arc<Tokens>,
-    /// Login sessions.
-    pub sessions: SessionCache,
-    /// The per-user send bucket.
-    pub send_limiter: Arc<SendLimiter>,
-    /// Counters.
     pub metrics: Arc<Metrics>,
     /// This process's name on the cluster bus.
     pub node: String,
@@ -107,12 +97,7 @@ impl Chat {
         });
         let slots = Slots::new(parts.config.max_sockets_per_user, parts.max_connections);
         Chat {
-            config: parts.config,
-            service: parts.service,
-            tokens: parts.tokens,
-            sessions: parts.sessions,
-            send_limiter: parts.send_limiter,
-            metrics: parts.metrics,
+            parts,
             server,
             slots,
             shutting_down: AtomicBool::new(false),

@@ -20,6 +20,7 @@ pub mod schema;
 pub mod sessions;
 pub mod users;
 
+use anyhow::Context;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -399,6 +400,16 @@ pub async fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<()> {
                 applied?
             }
             DatabaseUrl::Sqlite(path) => {
+                // The same turn-taking for processes sharing one SQLite file: a lock file
+                // beside it, held while the migrations run.
+                let lock = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(format!("{path}.migrations-lock"))
+                    .with_context(|| format!("cannot open the migration lock beside {path}"))?;
+                lock.lock()
+                    .with_context(|| format!("cannot take the migration lock beside {path}"))?;
                 let mut conn = SqliteConnection::establish(path)?;
                 conn.batch_execute(MIGRATION_PRAGMAS)?;
                 conn.run_pending_migrations(SQLITE_MIGRATIONS)

@@ -32,11 +32,11 @@ impl WsSession {
             login_session: identity.login_session.clone(),
         });
         self.arm_expiry(identity.token_expires_at, ctx);
-        self.frame_limit.set(self.chat.config.max_frame_bytes);
+        self.frame_limit.set(self.chat.parts.config.max_frame_bytes);
         let ready = ServerFrame::Ready {
             user: identity.user.clone(),
             session_id: self.id.to_string(),
-            heartbeat_interval_ms: self.chat.config.heartbeat_interval.as_millis() as u64,
+            heartbeat_interval_ms: self.chat.parts.config.heartbeat_interval.as_millis() as u64,
             conversation_id: self.bound,
             reference,
         };
@@ -153,13 +153,18 @@ impl WsSession {
         let chat = self.chat.clone();
         let bound = self.bound.and_then(ConversationId::new);
         let lookup = async move {
-            let user = db::users::find(&chat.service.db, proven.user_id.get())
+            let user = db::users::find(&chat.parts.service.db, proven.user_id.get())
                 .await
                 .context("reading the socket's user")?;
             // A bound socket joins its conversation: not a member is 4003, not an error.
             let joined = match (bound, &user) {
                 (Some(conversation_id), Some(_)) => {
-                    match chat.service.join(conversation_id, proven.user_id).await {
+                    match chat
+                        .parts
+                        .service
+                        .join(conversation_id, proven.user_id)
+                        .await
+                    {
                         Ok(position) => Some(Ok(position)),
                         Err(AppError::NotFound(_)) => Some(Err(())),
                         Err(e) => return Err(e),
@@ -217,9 +222,9 @@ impl WsSession {
         let token = token.to_string();
         let check = async move {
             identity::from_token(
-                &chat.tokens,
-                &chat.sessions,
-                &chat.service.db,
+                &chat.parts.tokens,
+                &chat.parts.sessions,
+                &chat.parts.service.db,
                 &token,
                 Credential::Bearer,
             )

@@ -70,7 +70,7 @@ impl WsSession {
             return;
         };
         let chat = self.chat.clone();
-        let check = async move { chat.service.join(conversation_id, user_id).await };
+        let check = async move { chat.parts.service.join(conversation_id, user_id).await };
         ctx.wait(
             check
                 .into_actor(self)
@@ -130,7 +130,8 @@ impl WsSession {
                     reference: reference.clone(),
                 };
                 let store = async move {
-                    chat.service
+                    chat.parts
+                        .service
                         .send(
                             user_id,
                             conversation_id,
@@ -167,7 +168,8 @@ impl WsSession {
             } => {
                 let socket = self.id;
                 let mark = async move {
-                    chat.service
+                    chat.parts
+                        .service
                         .mark_read(conversation_id, user_id, message_id, Some(socket))
                         .await
                 };
@@ -186,7 +188,8 @@ impl WsSession {
             } => {
                 let fetch = async move {
                     let requested = PageRequest::new(before, after, limit);
-                    chat.service
+                    chat.parts
+                        .service
                         .history(conversation_id, user_id, requested)
                         .await
                 };

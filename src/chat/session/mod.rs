@@ -119,7 +119,7 @@ impl WsSession {
         body: web::Payload,
         accepted: Accepted,
     ) -> actix_web::Result<HttpResponse> {
-        let config = &chat.config;
+        let config = &chat.parts.config;
         let first_limit = match (accepted.mode, &accepted.identity) {
             (Mode::Chat, Some(_)) => config.max_frame_bytes,
             _ => UNAUTHENTICATED_FRAME_BYTES,
@@ -232,7 +232,7 @@ impl WsSession {
         ctx: &mut Context<Self>,
     ) -> bool {
         let allowed = match (&self.identity, message) {
-            (Some(identity), true) => self.chat.send_limiter.take(identity.user.id),
+            (Some(identity), true) => self.chat.parts.send_limiter.take(identity.user.id),
             _ => self.frames.take(),
         };
         let Err(retry_after) = allowed else {
@@ -249,8 +249,8 @@ impl WsSession {
 
     /// Pings on every heartbeat, and closes 4000 when nothing came back in time.
     fn start_heartbeat(&self, ctx: &mut Context<Self>) {
-        ctx.run_interval(self.chat.config.heartbeat_interval, |act, ctx| {
-            if act.last_seen.elapsed() > act.chat.config.client_timeout {
+        ctx.run_interval(self.chat.parts.config.heartbeat_interval, |act, ctx| {
+            if act.last_seen.elapsed() > act.chat.parts.config.client_timeout {
                 return act.close(Close::HeartbeatTimeout, "heartbeat timeout", ctx);
             }
             let mut ws = act.ws.clone();
@@ -305,7 +305,7 @@ impl Actor for WsSession {
                 self.authenticated(identity, self.bound_position, None, ctx);
             }
             None => {
-                ctx.run_later(self.chat.config.first_message_timeout, |act, ctx| {
+                ctx.run_later(self.chat.parts.config.first_message_timeout, |act, ctx| {
                     if act.identity.is_none() {
                         act.close(Close::PolicyViolation, "authentication timed out", ctx);
                     }
