@@ -1,4 +1,6 @@
-//! The command line: `serve` (the default), `migrate`, and `token --user NAME`.
+//! The command line: `serve` (the default), `migrate`, `token --user NAME` and
+//! `check-config`. Each command builds only what it needs: `token` opens the database and
+//! the signing key, never the chat actors or the bus.
 
 use clap::{Parser, Subcommand};
 
@@ -11,7 +13,14 @@ use crate::startup::Application;
 
 /// The command line.
 #[derive(Parser)]
-#[command(name = "palaver", version, about = "A real-time chat server")]
+#[command(
+    name = "palaver",
+    version,
+    about = "A real-time chat server",
+    after_help = "Configuration comes from environment variables (and a .env file in the working \
+                  directory): see the Configuration section of the README, or run \
+                  `palaver check-config` to print the effective configuration."
+)]
 pub struct Cli {
     /// What to do; `serve` when none is given.
     #[command(subcommand)]
@@ -31,14 +40,18 @@ pub enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Print the effective configuration (secrets masked) and exit.
+    CheckConfig,
 }
 
 /// Runs the chosen command with an already validated configuration.
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            let host = config.bind_addr.ip();
             let app = Application::build(config).await?;
-            log::info!("palaver listening on port {}", app.port());
+            let address = std::net::SocketAddr::new(host, app.port());
+            log::info!("palaver listening on http://{address}");
             app.run_until_signal().await?;
         }
         Command::Migrate => {
@@ -60,6 +73,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let (token, _) = tokens.issue(user.id, &session.id, session.expires_at.and_utc())?;
             println!("{token}");
         }
+        Command::CheckConfig => println!("{config:#?}"),
     }
     Ok(())
 }

@@ -349,6 +349,7 @@ pub fn schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn frames_parse_with_their_ref() {
@@ -366,6 +367,37 @@ mod tests {
         assert!(parse("not json").is_err());
         assert!(parse(r#"{"type":"join","conversation_id":-1}"#).is_err());
         assert!(parse(r#"{"type":"join","conversation_id":18446744073709551615}"#).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever text arrives, parsing answers a frame or a `Malformed` that says why.
+        #[test]
+        fn any_text_parses_or_is_refused_with_a_reason(text in ".*") {
+            if let Err(malformed) = parse(&text) {
+                proptest::prop_assert!(!malformed.message.is_empty());
+            }
+        }
+
+        /// JSON objects with a known `type` and fields of any kind never panic the parser.
+        #[test]
+        fn any_frame_shaped_json_parses_or_is_refused(
+            kind in proptest::sample::select(vec![
+                "auth", "initial", "join", "leave", "message", "typing", "read", "history",
+                "refresh", "ping", "nope",
+            ]),
+            field in "[a-z_]{1,16}",
+            value in proptest::prop_oneof![
+                proptest::num::i64::ANY.prop_map(|n| serde_json::json!(n)),
+                proptest::num::f64::ANY.prop_map(|n| serde_json::json!(n)),
+                ".*".prop_map(|s| serde_json::json!(s)),
+                proptest::bool::ANY.prop_map(|b| serde_json::json!(b)),
+            ],
+        ) {
+            let frame = serde_json::json!({"type": kind, field: value, "ref": "r"});
+            if let Err(malformed) = parse(&frame.to_string()) {
+                proptest::prop_assert_eq!(malformed.reference.as_deref(), Some("r"));
+            }
+        }
     }
 
     #[test]

@@ -123,3 +123,25 @@ fn the_server_binary_reads_a_dot_env_file_in_its_working_directory() {
 
     assert_refused_in_one_line(&output, "RATE_LIMIT_BURST");
 }
+
+#[test]
+fn check_config_prints_the_effective_configuration_with_its_secrets_masked() {
+    let secret = "a-secret-that-must-never-be-printed-0123456789";
+
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .arg("check-config")
+        .env_clear()
+        .env("APP_ENV", "test")
+        .env("JWT_SECRET", secret)
+        .env("MAX_FRAME_BYTES", "12345")
+        .current_dir(workdir.path())
+        .output()
+        .expect("the binary runs");
+
+    assert!(printed.status.success(), "{printed:?}");
+    let stdout = String::from_utf8_lossy(&printed.stdout);
+    assert!(stdout.contains("max_frame_bytes: 12345"), "{stdout}");
+    assert!(!stdout.contains(secret), "the secret is masked: {stdout}");
+}

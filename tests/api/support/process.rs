@@ -103,9 +103,10 @@ impl ServerProcess {
             match new_lines.recv_timeout(remaining) {
                 Ok(line) => {
                     let port = line
-                        .split("palaver listening on port ")
+                        .split("palaver listening on http://")
                         .nth(1)
-                        .and_then(|port| port.trim().parse().ok());
+                        .and_then(|address| address.trim().rsplit(':').next())
+                        .and_then(|port| port.parse().ok());
                     if let Some(port) = port {
                         return port;
                     }
