@@ -347,3 +347,19 @@ async fn no_auth_answer_carries_the_password_or_its_hash() {
         assert!(!text.contains("password"), "{text}");
     }
 }
+
+#[actix_rt::test]
+async fn a_username_past_the_limit_is_401_without_reaching_the_login_limiter() {
+    let app = spawn_app_with(&[("LOGIN_ATTEMPTS_PER_MIN", "1")]).await;
+    let huge = "a".repeat(60_000);
+
+    let answers = [
+        app.login(&huge, "whatever password").await,
+        app.login(&huge, "whatever password").await,
+        app.login(&huge, "whatever password").await,
+    ];
+
+    for answer in answers {
+        answer.assert_error(401, "unauthorized");
+    }
+}

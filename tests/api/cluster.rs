@@ -308,3 +308,34 @@ async fn two_nodes_started_at_the_same_moment_on_a_fresh_database_both_come_up()
     assert_eq!(node_a.get_json("/health").await["database"], "ok");
     assert_eq!(node_b.get_json("/health").await["database"], "ok");
 }
+
+#[actix_rt::test]
+#[ignore = "needs Redis: set TEST_REDIS_URL"]
+async fn read_markers_and_member_changes_made_on_one_node_reach_the_other() {
+    let (node_a, node_b, alice, bob, id) = two_nodes().await;
+    let carol = node_a.signup("carol").await;
+    let mut bob_on_b = WsClient::joined(&node_b, &bob, id).await;
+    let message = node_a
+        .post_message(
+            &alice,
+            &json!({"conversation_id": id, "content": "read me"}),
+        )
+        .await
+        .json()["message"]["id"]
+        .clone();
+
+    node_a
+        .mark_read(&alice, id, &json!({"message_id": message}))
+        .await
+        .assert_status(204);
+    let (read, _) = bob_on_b.recv_until("read").await;
+    node_a
+        .add_member(&alice, id, "carol")
+        .await
+        .assert_status(201);
+    let (added, _) = bob_on_b.recv_until("member_added").await;
+
+    assert_eq!(read["user_id"], alice.id);
+    assert_eq!(read["message_id"], message);
+    assert_eq!(added["user_id"], carol.id);
+}

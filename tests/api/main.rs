@@ -12,6 +12,7 @@ mod hostile_heads;
 mod log_secrets;
 mod logout;
 mod members;
+mod memory;
 mod message_changes;
 mod message_history;
 mod message_refusals;
