@@ -81,6 +81,19 @@ pub enum LiveEvent {
         node: String,
         /// `(conversation, user)` for every user online there.
         online: Vec<(i64, i64)>,
+        /// `(user, sockets)` for every user with an authenticated socket there.
+        #[serde(default)]
+        sockets: Vec<(i64, usize)>,
+    },
+    /// A node now holds `count` authenticated sockets of a user (`MAX_SOCKETS_PER_USER`
+    /// counts them on every node).
+    SocketCount {
+        /// The node.
+        node: String,
+        /// The user.
+        user_id: i64,
+        /// Their sockets there now.
+        count: usize,
     },
     /// A node (re)joined the bus and asks every other node for its list.
     PresenceRequest {

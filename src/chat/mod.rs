@@ -80,8 +80,19 @@ pub struct ChatParts {
 impl Chat {
     /// Starts the `ChatServer` and feeds it every event published on `live`.
     pub fn start(parts: ChatParts, live: &Live) -> Chat {
-        let server =
-            ChatServer::new(Arc::clone(&parts.metrics), live.clone(), parts.node.clone()).start();
+        let slots = Slots::shared(
+            parts.config.max_sockets_per_user,
+            parts.max_connections,
+            live.clone(),
+            parts.node.clone(),
+        );
+        let server = ChatServer::new(
+            Arc::clone(&parts.metrics),
+            live.clone(),
+            parts.node.clone(),
+            slots.clone(),
+        )
+        .start();
         let mut events = live.subscribe();
         let forward_to = server.clone();
         actix::spawn(async move {
@@ -95,7 +106,6 @@ impl Chat {
                 }
             }
         });
-        let slots = Slots::new(parts.config.max_sockets_per_user, parts.max_connections);
         Chat {
             parts,
             server,

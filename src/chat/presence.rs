@@ -79,6 +79,15 @@ impl RemotePresence {
             .collect()
     }
 
+    /// The nodes silent for longer than [`NODE_TIMEOUT`] at `now`.
+    pub fn expiring_nodes(&self, now: Instant) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| now.duration_since(n.heard) > NODE_TIMEOUT)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Forgets the nodes silent for longer than [`NODE_TIMEOUT`].
     pub fn expire(&mut self, now: Instant) {
         self.nodes

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::{Live, LiveEvent};
+
 /// Why no slot was free.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SlotRefused {
@@ -83,12 +85,20 @@ struct Counts {
     per_user: HashMap<i64, usize>,
 }
 
-/// The live socket counts.
+/// The live socket counts. `MAX_SOCKETS_PER_USER` counts a user's sockets on every node:
+/// each node publishes its count of a user's sockets whenever it changes (and all of them
+/// with its presence snapshot), and the others add them to their own. So the limit holds
+/// across the cluster within the bus's delay; two handshakes racing on two nodes within
+/// it can both pass.
 #[derive(Clone)]
 pub struct Slots {
     per_user_limit: usize,
     total_limit: usize,
     counts: Arc<Mutex<Counts>>,
+    /// Authenticated sockets per user on the other nodes, by node.
+    remote: Arc<Mutex<HashMap<String, HashMap<i64, usize>>>>,
+    /// Where this node's counts are published, and its name there.
+    publish: Option<(Live, String)>,
 }
 
 impl Slots {
@@ -98,6 +108,77 @@ impl Slots {
             per_user_limit,
             total_limit,
             counts: Arc::default(),
+            remote: Arc::default(),
+            publish: None,
+        }
+    }
+
+    /// The same, telling the other nodes (through `live`, as `node`) how many sockets each
+    /// user holds here.
+    pub fn shared(per_user_limit: usize, total_limit: usize, live: Live, node: String) -> Self {
+        Slots {
+            publish: Some((live, node)),
+            ..Slots::new(per_user_limit, total_limit)
+        }
+    }
+
+    /// Another node holds `count` sockets of `user_id` now.
+    pub fn remote_count(&self, node: &str, user_id: i64, count: usize) {
+        let mut remote = self.remote.lock().unwrap_or_else(|p| p.into_inner());
+        let of_node = remote.entry(node.to_string()).or_default();
+        if count == 0 {
+            of_node.remove(&user_id);
+        } else {
+            of_node.insert(user_id, count);
+        }
+    }
+
+    /// Another node's counts, all of them, replacing what it said before.
+    pub fn remote_counts(&self, node: &str, counts: &[(i64, usize)]) {
+        let mut remote = self.remote.lock().unwrap_or_else(|p| p.into_inner());
+        remote.insert(node.to_string(), counts.iter().copied().collect());
+    }
+
+    /// A node is gone: its sockets no longer count.
+    pub fn forget_node(&self, node: &str) {
+        let mut remote = self.remote.lock().unwrap_or_else(|p| p.into_inner());
+        remote.remove(node);
+    }
+
+    /// This node's count of each user's authenticated sockets, for its snapshot.
+    pub fn local_counts(&self) -> Vec<(i64, usize)> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.per_user.iter().map(|(&u, &n)| (u, n)).collect()
+    }
+
+    /// Authenticated sockets on every node, this one included.
+    pub fn cluster_authenticated(&self) -> usize {
+        let remote: usize = self
+            .remote
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .flat_map(|of_node| of_node.values())
+            .sum();
+        self.counts().1 + remote
+    }
+
+    fn remote_of(&self, user_id: i64) -> usize {
+        self.remote
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter_map(|of_node| of_node.get(&user_id))
+            .sum()
+    }
+
+    fn announce(&self, user_id: i64, count: usize) {
+        if let Some((live, node)) = &self.publish {
+            live.publish(LiveEvent::SocketCount {
+                node: node.clone(),
+                user_id,
+                count,
+            });
         }
     }
 
@@ -140,13 +221,17 @@ impl SlotGuard {
         if self.user_id.is_some() {
             return Ok(());
         }
+        let elsewhere = self.slots.remote_of(user_id);
         let mut counts = self.slots.counts.lock().unwrap_or_else(|p| p.into_inner());
         let held = counts.per_user.entry(user_id).or_default();
-        if *held >= self.slots.per_user_limit {
+        if *held + elsewhere >= self.slots.per_user_limit {
             return Err(SlotRefused::UserFull);
         }
         *held += 1;
+        let now = *held;
+        drop(counts);
         self.user_id = Some(user_id);
+        self.slots.announce(user_id, now);
         Ok(())
     }
 }
@@ -155,20 +240,37 @@ impl Drop for SlotGuard {
     fn drop(&mut self) {
         let mut counts = self.slots.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts.total = counts.total.saturating_sub(1);
-        if let Some(user_id) = self.user_id {
-            if let Some(held) = counts.per_user.get_mut(&user_id) {
-                *held -= 1;
-                if *held == 0 {
-                    counts.per_user.remove(&user_id);
-                }
+        let Some(user_id) = self.user_id else {
+            return;
+        };
+        let mut now = 0;
+        if let Some(held) = counts.per_user.get_mut(&user_id) {
+            *held -= 1;
+            now = *held;
+            if *held == 0 {
+                counts.per_user.remove(&user_id);
             }
         }
+        drop(counts);
+        self.slots.announce(user_id, now);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sockets_on_other_nodes_count_against_a_users_limit() {
+        let slots = Slots::new(2, 10);
+        slots.remote_count("b", 7, 1);
+        let _here = slots.acquire(7).unwrap();
+
+        assert_eq!(slots.acquire(7).err(), Some(SlotRefused::UserFull));
+        assert_eq!(slots.cluster_authenticated(), 2);
+        slots.forget_node("b");
+        assert!(slots.acquire(7).is_ok());
+    }
 
     #[test]
     fn limits_hold_and_slots_come_back() {

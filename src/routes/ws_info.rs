@@ -48,13 +48,18 @@ pub async fn ws_stats(state: web::Data<AppState>) -> Result<HttpResponse, AppErr
         AppError::Unavailable
     })?;
     let (connections, authenticated) = state.chat.slots.counts();
-    Ok(HttpResponse::Ok().json(json!({
+    let mut body = json!({
         "connections": connections,
         "authenticated": authenticated,
         "rooms": stats.rooms,
         "messages_routed": stats.messages_routed,
         "uptime_secs": state.started.elapsed().as_secs(),
-    })))
+    });
+    if state.bus.is_some() {
+        // Every node's authenticated sockets, as the bus last told, next to this node's.
+        body["cluster"] = json!({"authenticated": state.chat.slots.cluster_authenticated()});
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// `GET /ws/schema.json`: generated from the frame types themselves.

@@ -339,3 +339,31 @@ async fn read_markers_and_member_changes_made_on_one_node_reach_the_other() {
     assert_eq!(read["message_id"], message);
     assert_eq!(added["user_id"], carol.id);
 }
+
+#[actix_rt::test]
+#[ignore = "needs Redis: set TEST_REDIS_URL"]
+async fn max_sockets_per_user_counts_the_sockets_on_every_node() {
+    let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL");
+    let (node_a, node_b, alice, _, _) =
+        two_nodes_on(&redis, &[("MAX_SOCKETS_PER_USER", "2")]).await;
+    let _first = WsClient::ready(&node_a, &alice).await;
+    let _second = WsClient::ready(&node_a, &alice).await;
+
+    // Node B learns of node A's sockets over the bus: wait for it, then knock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while node_b.get_json("/ws/stats").await["cluster"]["authenticated"] != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B never counted node A's sockets"
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let third = node_b
+        .raw_request(&crate::support::upgrade_request(
+            "/ws",
+            &crate::support::bearer(&alice.token),
+        ))
+        .await;
+
+    crate::support::assert_handshake_refused(&third, 429, "rate_limited");
+}

@@ -20,6 +20,7 @@ use super::ordering::Sequencer;
 use super::presence::{RemotePresence, SNAPSHOT_EVERY};
 use super::protocol::{Presence, ServerFrame};
 use super::rooms::Rooms;
+use super::slots::Slots;
 use crate::db::models::MessageView;
 use crate::live::{Live as LiveBus, LiveEvent, Origin};
 use crate::metrics::Metrics;
@@ -47,6 +48,8 @@ pub struct ChatServer {
     node: String,
     /// Who is online on the other nodes.
     remote: RemotePresence,
+    /// The socket counts, which learn the other nodes' counts from here.
+    slots: Slots,
     messages_routed: u64,
     metrics: Arc<Metrics>,
 }
@@ -54,7 +57,7 @@ pub struct ChatServer {
 impl ChatServer {
     /// A server with no sockets yet, publishing the events it originates on `live` as
     /// `node`.
-    pub fn new(metrics: Arc<Metrics>, live: LiveBus, node: String) -> Self {
+    pub fn new(metrics: Arc<Metrics>, live: LiveBus, node: String, slots: Slots) -> Self {
         ChatServer {
             sockets: HashMap::new(),
             rooms: Rooms::default(),
@@ -63,6 +66,7 @@ impl ChatServer {
             live,
             node,
             remote: RemotePresence::default(),
+            slots,
             messages_routed: 0,
             metrics,
         }
@@ -233,9 +237,23 @@ impl ChatServer {
                     self.remote_presence(&node, (conversation_id, user_id), online);
                 }
             }
-            LiveEvent::PresenceSnapshot { node, online } => {
+            LiveEvent::PresenceSnapshot {
+                node,
+                online,
+                sockets,
+            } => {
                 if node != self.node {
+                    self.slots.remote_counts(&node, &sockets);
                     self.remote_snapshot(&node, online);
+                }
+            }
+            LiveEvent::SocketCount {
+                node,
+                user_id,
+                count,
+            } => {
+                if node != self.node {
+                    self.slots.remote_count(&node, user_id, count);
                 }
             }
             // Answered by every node, this one too: a node that just (re)joined the bus

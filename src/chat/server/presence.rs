@@ -85,6 +85,7 @@ impl ChatServer {
         self.live.publish(LiveEvent::PresenceSnapshot {
             node: self.node.clone(),
             online: self.rooms.seats(),
+            sockets: self.slots.local_counts(),
         });
     }
 
@@ -119,6 +120,9 @@ impl ChatServer {
             .into_iter()
             .map(|seat| (seat, self.online_anywhere(seat.0, seat.1)))
             .collect();
+        for node in self.remote.expiring_nodes(now) {
+            self.slots.forget_node(&node);
+        }
         self.remote.expire(now);
         for (seat, was) in before {
             self.announce_if_changed(seat, was);
