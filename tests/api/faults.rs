@@ -152,28 +152,8 @@ async fn killed_mid_stream(dir: &std::path::Path) -> (ChildServer, Vec<SenderLog
     const SENDERS: usize = 4;
     const ACKS_BEFORE_THE_KILL: usize = 60;
     let mut server = ChildServer::start(dir, &[]).await;
-    let (status, body) = server
-        .post(
-            "/api/auth/register",
-            None,
-            &json!({"username": "alice", "password": PASSWORD}),
-        )
-        .await
-        .expect("registration answers");
-    assert_eq!(status.as_u16(), 201, "{body}");
-    let token = body["token"].as_str().expect("token").to_string();
-    let (status, body) = server
-        .post(
-            "/api/conversations",
-            Some(&token),
-            &json!({"title": "stream"}),
-        )
-        .await
-        .expect("the conversation is created");
-    assert_eq!(status.as_u16(), 201, "{body}");
-    let conversation = body["conversation"]["id"]
-        .as_i64()
-        .expect("conversation.id");
+    let token = server.signup("alice").await;
+    let conversation = server.new_conversation(&token, "stream").await;
 
     let acks = Arc::new(tokio::sync::Semaphore::new(0));
     let address = server.address.clone();
@@ -352,26 +332,8 @@ async fn a_write_the_disk_refuses_is_503_and_readiness_follows_it_back() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let timeout = TIMEOUT_MS.to_string();
     let server = ChildServer::start(dir.path(), &[("DATABASE_TIMEOUT_MS", timeout.as_str())]).await;
-    let (_, body) = server
-        .post(
-            "/api/auth/register",
-            None,
-            &json!({"username": "alice", "password": PASSWORD}),
-        )
-        .await
-        .expect("registration answers");
-    let token = body["token"].as_str().expect("token").to_string();
-    let (_, body) = server
-        .post(
-            "/api/conversations",
-            Some(&token),
-            &json!({"title": "disk"}),
-        )
-        .await
-        .expect("the conversation is created");
-    let conversation = body["conversation"]["id"]
-        .as_i64()
-        .expect("conversation.id");
+    let token = server.signup("alice").await;
+    let conversation = server.new_conversation(&token, "disk").await;
 
     // One byte: no write of the server to any file succeeds, as on a full disk.
     limit_file_size(server.pid(), "1");

@@ -7,8 +7,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::support::{bearer, upgrade_request, ChildServer, RawResponse};
 
 /// How much the server's resident memory may grow under one hostile socket.
@@ -57,15 +55,7 @@ fn socket(port: u16, path: &str, extra: &str) -> TcpStream {
 
 /// A witness that signs up, connects and gets an answer to a `ping` frame.
 async fn witness_chats(server: &ChildServer, port: u16, name: &str) {
-    let (_, body) = server
-        .post(
-            "/api/auth/register",
-            None,
-            &json!({"username": name, "password": "correct horse battery"}),
-        )
-        .await
-        .expect("registered");
-    let token = body["token"].as_str().expect("a token").to_string();
+    let token = server.signup(name).await;
     let mut witness = socket(port, "/ws", &bearer(&token));
     witness
         .write_all(&frame(0x1, br#"{"type":"ping","ref":"w"}"#))
@@ -122,15 +112,7 @@ async fn a_ping_flood_from_a_socket_that_never_reads_does_not_grow_the_server() 
     )
     .await;
     let port = port_of(&server);
-    let (_, body) = server
-        .post(
-            "/api/auth/register",
-            None,
-            &json!({"username": "flooder", "password": "correct horse battery"}),
-        )
-        .await
-        .expect("registered");
-    let token = body["token"].as_str().expect("a token").to_string();
+    let token = server.signup("flooder").await;
     let before = resident_kib(server.pid());
     let mut flooder = socket(port, "/ws", &bearer(&token));
 

@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use awc::http::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use super::fixtures::PASSWORD;
 
 /// What one request to a child server got: its status and JSON body, or why it got none.
 pub type ChildAnswer = Result<(StatusCode, Value), String>;
@@ -44,6 +46,32 @@ fn child_vars(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Vec<(String, Str
 }
 
 impl ChildServer {
+    /// Registers `username` with the test password; their token.
+    pub async fn signup(&self, username: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                None,
+                &json!({"username": username, "password": PASSWORD}),
+            )
+            .await
+            .expect("registration answers");
+        assert_eq!(status.as_u16(), 201, "{body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// A conversation called `title`, owned by the holder of `token`; its id.
+    pub async fn new_conversation(&self, token: &str, title: &str) -> i64 {
+        let (status, body) = self
+            .post("/api/conversations", Some(token), &json!({"title": title}))
+            .await
+            .expect("the conversation is created");
+        assert_eq!(status.as_u16(), 201, "{body}");
+        body["conversation"]["id"]
+            .as_i64()
+            .expect("conversation.id")
+    }
+
     /// Starts the binary on `dir/palaver.db` with `extra` variables and waits until it
     /// serves. It ignores SIGXFSZ (through the shell that execs it), so a file-size limit
     /// makes its writes fail with an error instead of killing it.
