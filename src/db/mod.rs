@@ -51,7 +51,7 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 /// kept in the file), a busy timeout for the rare lock held by another process, and
 /// enforced foreign keys.
 const MIGRATION_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
 
 /// Set on every pooled SQLite connection: as [`MIGRATION_PRAGMAS`], with the busy timeout
 /// from `DATABASE_TIMEOUT_MS` and the durability from `SQLITE_SYNCHRONOUS`.
@@ -61,8 +61,10 @@ fn sqlite_pragmas(timeout: Duration, synchronous: SqliteSynchronous) -> String {
         SqliteSynchronous::Full => "FULL",
     };
     format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-         PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+        // The busy timeout first: setting the journal mode needs a lock another process may
+        // hold for a moment (its migrations, say).
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;",
         timeout.as_millis()
     )
 }
