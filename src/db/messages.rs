@@ -1,25 +1,13 @@
-//! Queries on `messages`. A message's `seq` is taken from `conversations.last_seq` in the
-//! insert's own transaction, so concurrent senders never share or skip a number.
+//! Queries on `messages`: reading, paging, editing and deleting. Sending is
+//! [`send_batch`](super::send_batch), which numbers many messages in one transaction.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 use super::models::{now, Message};
-use super::schema::{conversation_members, conversations, messages};
+use super::schema::{conversation_members, messages};
 use super::{Db, DbError};
 use crate::with_conn;
-
-/// What became of a send.
-#[derive(Debug)]
-pub enum Sent {
-    /// Stored now.
-    Created(Message),
-    /// The sender already sent this `client_msg_id`: the first message, unchanged.
-    Existing(Message),
-    /// The sender is not a member of the conversation (or it does not exist).
-    NotMember,
-}
 
 /// Where a page of history starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,139 +18,6 @@ pub enum Cursor {
     Before(i64),
     /// The messages right after this id.
     After(i64),
-}
-
-/// The statement that takes the next `seq` of a conversation, if the sender is a member:
-/// one statement does both, so a send costs no separate membership query.
-macro_rules! next_seq {
-    ($conversation_id:expr, $sender_id:expr) => {
-        diesel::update(
-            conversations::table
-                .find($conversation_id)
-                .filter(diesel::dsl::exists(
-                    conversation_members::table
-                        .filter(conversation_members::conversation_id.eq($conversation_id))
-                        .filter(conversation_members::user_id.eq($sender_id)),
-                )),
-        )
-        .set(conversations::last_seq.eq(conversations::last_seq + 1))
-        .returning(conversations::last_seq)
-    };
-}
-
-/// The insert of a numbered message, returning the stored row.
-macro_rules! insert_message {
-    ($row:expr) => {
-        diesel::insert_into(messages::table)
-            .values($row)
-            .returning(Message::as_returning())
-    };
-}
-
-/// A message row to insert, owned so it can move to the blocking pool.
-#[derive(Insertable)]
-#[diesel(table_name = messages)]
-struct NewMessageRow {
-    conversation_id: i64,
-    seq: i64,
-    sender_id: i64,
-    client_msg_id: Option<String>,
-    content: String,
-    created_at: chrono::NaiveDateTime,
-}
-
-/// Stores a message if `sender_id` is a member, numbering it in the same transaction.
-pub async fn send(
-    db: &Db,
-    conversation_id: i64,
-    sender_id: i64,
-    content: &str,
-    client_msg_id: Option<&str>,
-) -> Result<Sent, DbError> {
-    // No lookup before the insert: the unique (sender_id, client_msg_id) constraint finds
-    // a repeat, so a first send costs one statement round trip and a repeat two.
-    let row = NewMessageRow {
-        conversation_id,
-        seq: 0,
-        sender_id,
-        client_msg_id: client_msg_id.map(str::to_string),
-        content: content.to_string(),
-        created_at: now(),
-    };
-    let mut conn = db.write().await?;
-    let stored: Result<Option<Message>, DieselError> = with_conn!(
-        conn,
-        postgres: |c| {
-            c.transaction(async move |c| {
-                let Some(seq) = next_seq!(conversation_id, sender_id)
-                    .get_result(c)
-                    .await
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                insert_message!(NewMessageRow { seq, ..row })
-                    .get_result(c)
-                    .await
-                    .map(Some)
-            })
-            .await
-        },
-        // One trip to the blocking pool for the whole transaction, which takes the write
-        // lock up front (BEGIN IMMEDIATE): SQLite's writer is the bottleneck under load.
-        sqlite: |c| {
-            c.spawn_blocking(move |c| {
-                c.immediate_transaction(|c| {
-                    let Some(seq) =
-                        diesel::RunQueryDsl::get_result(next_seq!(conversation_id, sender_id), c)
-                            .optional()?
-                    else {
-                        return Ok(None);
-                    };
-                    diesel::RunQueryDsl::get_result(
-                        insert_message!(NewMessageRow { seq, ..row }),
-                        c,
-                    )
-                    .map(Some)
-                })
-            })
-            .await
-        }
-    );
-    drop(conn);
-    match (stored, client_msg_id) {
-        (Ok(Some(message)), _) => Ok(Sent::Created(message)),
-        // A sender who has left still gets their earlier message back for a retry.
-        (Ok(None), Some(cmid)) => Ok(find_by_client_id(db, sender_id, cmid)
-            .await?
-            .map_or(Sent::NotMember, Sent::Existing)),
-        (Ok(None), None) => Ok(Sent::NotMember),
-        // The sender already sent this client_msg_id (a retry, or a concurrent copy that
-        // won the race): answer with the first message.
-        (Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)), Some(cmid)) => {
-            match find_by_client_id(db, sender_id, cmid).await? {
-                Some(existing) => Ok(Sent::Existing(existing)),
-                None => Err(DbError::Query(DieselError::NotFound)),
-            }
-        }
-        (Err(e), _) => Err(e.into()),
-    }
-}
-
-/// The message this sender sent with this `client_msg_id`.
-pub async fn find_by_client_id(
-    db: &Db,
-    sender_id: i64,
-    client_msg_id: &str,
-) -> Result<Option<Message>, DbError> {
-    let mut conn = db.read().await?;
-    Ok(with_conn!(conn, |c| messages::table
-        .filter(messages::sender_id.eq(sender_id))
-        .filter(messages::client_msg_id.eq(client_msg_id))
-        .select(Message::as_select())
-        .first(c)
-        .await
-        .optional())?)
 }
 
 /// The message with this id.

@@ -18,6 +18,7 @@ pub mod messages;
 mod migrations;
 pub mod models;
 pub mod schema;
+pub mod send_batch;
 pub mod sessions;
 pub mod users;
 
@@ -269,6 +270,11 @@ impl Db {
         writes_failing: Option<Arc<AtomicBool>>,
     ) -> Conn {
         Conn::new(pooled, deadline, self.timeout, writes_failing)
+    }
+
+    /// `DATABASE_TIMEOUT_MS`: the longest any call on the database may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Whether the last write failed as unavailable (and none has worked since).

@@ -1,15 +1,10 @@
 //! Sending, editing and deleting messages. A message is stored first, then published,
-//! then acknowledged: the same path for `POST /api/messages` and a socket's `message`.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-use tokio::sync::OwnedMutexGuard;
+//! then acknowledged: the same path for `POST /api/messages` and a socket's `message`,
+//! through the group-commit [`writer`](super::writer).
 
 use crate::db;
-use crate::db::messages::Sent as Stored;
 use crate::db::models::{Message, MessageView};
+use crate::db::send_batch::{Outgoing, Sent as Stored};
 use crate::domain::{ClientMsgId, Content, ConversationId, MessageId, Role, UserId};
 use crate::error::{AppError, DbContext};
 use crate::live::{LiveEvent, Origin};
@@ -46,27 +41,20 @@ impl Service {
                     .await)
             }
         };
-        let _in_order = self.order.lock(conversation_id.get()).await;
-        let started = Instant::now();
-        let stored = db::messages::send(
-            &self.db,
-            conversation_id.get(),
-            sender.get(),
-            content.as_str(),
-            client_msg_id.as_ref().map(ClientMsgId::as_str),
-        )
-        .await
-        .context("storing a message")?;
+        let outgoing = Outgoing {
+            conversation_id: conversation_id.get(),
+            sender_id: sender.get(),
+            content: content.as_str().to_string(),
+            client_msg_id: client_msg_id.map(|id| id.as_str().to_string()),
+        };
+        let stored = self
+            .writer
+            .send(&self.db, outgoing, origin)
+            .await
+            .context("storing a message")?;
         match stored {
             Stored::NotMember => Err(conversation_not_found(conversation_id)),
-            Stored::Created(message) => {
-                self.metrics.message_persisted(started.elapsed());
-                self.live.publish(LiveEvent::MessageCreated {
-                    message: message.clone().into(),
-                    origin,
-                });
-                Ok(Sent::Created(message))
-            }
+            Stored::Created(message) => Ok(Sent::Created(message)),
             Stored::Existing(message) => Ok(Sent::Repeated(message)),
         }
     }
@@ -133,26 +121,5 @@ impl Service {
             self.live.publish(LiveEvent::MessageDeleted(deleted));
         }
         Ok(())
-    }
-}
-
-/// One lock per conversation, held from a message's insert until it is published, so
-/// events reach the chat server in commit order and every socket sees ids ascending.
-#[derive(Default)]
-pub(super) struct ConversationLocks {
-    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl ConversationLocks {
-    /// Waits for the conversation's turn.
-    async fn lock(&self, conversation_id: i64) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-            if locks.len() > 10_000 {
-                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-            }
-            Arc::clone(locks.entry(conversation_id).or_default())
-        };
-        lock.lock_owned().await
     }
 }

@@ -10,7 +10,7 @@
 //! an invalid field (400) or a forbidden action (403).
 //!
 //! - [`membership`]: membership checks, joining, creating conversations, adding and removing members.
-//! - [`messages`]: sending, editing, deleting, reading one message.
+//! - [`messages`]: sending (through the group-commit writer), editing, deleting, reading one message.
 //! - [`history`]: paging a conversation's messages.
 //! - [`read_markers`]: moving a read marker and telling the conversation.
 
@@ -18,6 +18,7 @@ pub mod history;
 pub mod membership;
 pub mod messages;
 pub mod read_markers;
+mod writer;
 
 use std::sync::Arc;
 
@@ -36,22 +37,22 @@ pub struct Service {
     pub db: Db,
     /// Where committed changes are published for the sockets (and the cluster bus).
     pub live: Live,
-    metrics: Arc<Metrics>,
     /// `MAX_CONTENT_CHARS`.
     max_content_chars: usize,
-    /// Keeps each conversation's inserts and publishes in commit order.
-    order: messages::ConversationLocks,
+    /// The one task that stores messages, in batches.
+    writer: writer::Writer,
 }
 
 impl Service {
-    /// The service over `db`, publishing to `live`.
+    /// The service over `db`, publishing to `live`; starts the message writer, so it
+    /// must be called on a tokio runtime.
     pub fn new(db: Db, live: Live, metrics: Arc<Metrics>, max_content_chars: usize) -> Service {
+        let writer = writer::Writer::start(db.clone(), live.clone(), metrics);
         Service {
             db,
             live,
-            metrics,
             max_content_chars,
-            order: messages::ConversationLocks::default(),
+            writer,
         }
     }
 

@@ -1,0 +1,140 @@
+//! Group commit: one task stores every message. Whoever sends (an HTTP request or a
+//! socket) queues its checked send and waits; the task takes everything waiting at that
+//! moment, stores it in one transaction ([`db::send_batch`]), and only after the commit
+//! publishes the new messages and answers each sender, in commit order. Under load the
+//! batches grow by themselves, so the cost of a commit is shared by every message that
+//! arrived while the previous one ran; a lone message is stored at once.
+//!
+//! Because one task writes, a node's events reach the chat server in commit order with
+//! no lock per conversation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::send_batch::{self, Outgoing, Sent, MAX_BATCH};
+use crate::db::{Db, DbError};
+use crate::live::{Live, LiveEvent, Origin};
+use crate::metrics::Metrics;
+
+/// How many sends may wait for the writer; a sender past that waits for room, which
+/// slows the senders instead of growing memory.
+const QUEUE: usize = 4 * MAX_BATCH;
+
+/// What a send waits for: the stored outcome, or why nothing is known of it.
+pub(super) type Answer = Result<Sent, DbError>;
+
+/// One send waiting for the writer.
+struct Job {
+    send: Outgoing,
+    /// Where a socket's message came from, for the ack and the echo rules.
+    origin: Option<Origin>,
+    /// When it was queued, for the persist-latency histogram.
+    queued: Instant,
+    /// Where the answer goes; closed when the sender gave up waiting.
+    reply: oneshot::Sender<Answer>,
+}
+
+/// The handle senders queue on; the task ends when the last handle is dropped.
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current tokio runtime.
+    pub(super) fn start(db: Db, live: Live, metrics: Arc<Metrics>) -> Writer {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, live, metrics, queue));
+        Writer { jobs }
+    }
+
+    /// Queues `send` and waits for its outcome. A send that is not answered within
+    /// `DATABASE_TIMEOUT_MS` is reported unavailable: it may still be committed, which a
+    /// retry with the same `client_msg_id` finds out harmlessly.
+    pub(super) async fn send(&self, db: &Db, send: Outgoing, origin: Option<Origin>) -> Answer {
+        let unavailable = || DbError::Unavailable("the message writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            send,
+            origin,
+            queued: Instant::now(),
+            reply,
+        };
+        let waited = tokio::time::timeout(db.timeout(), async {
+            self.jobs.send(job).await.map_err(|_| unavailable())?;
+            answer.await.map_err(|_| unavailable())?
+        })
+        .await;
+        waited.unwrap_or_else(|_| {
+            Err(DbError::Unavailable(format!(
+                "no answer within {} ms while storing a message",
+                db.timeout().as_millis()
+            )))
+        })
+    }
+}
+
+/// The writer task: a batch of whatever waits, stored, published and answered, again.
+async fn run(db: Db, live: Live, metrics: Arc<Metrics>, mut queue: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        // A sender that gave up was told the database is unavailable: leave its message
+        // unstored rather than store what it believes failed.
+        jobs.retain(|job| !job.reply.is_closed());
+        if !jobs.is_empty() {
+            commit(&db, &live, &metrics, std::mem::take(&mut jobs)).await;
+        }
+    }
+}
+
+/// Stores one batch and answers it. When the batch fails for a reason other than an
+/// unavailable database (a constraint another node raced us to, say), each send is tried
+/// alone, so one bad send cannot fail the others.
+async fn commit(db: &Db, live: &Live, metrics: &Metrics, jobs: Vec<Job>) {
+    let sends: Vec<Outgoing> = jobs.iter().map(|job| job.send.clone()).collect();
+    match send_batch::store(db, sends).await {
+        Ok(answers) => {
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                finish(live, metrics, job, Ok(answer));
+            }
+        }
+        Err(DbError::Query(cause)) if jobs.len() > 1 => {
+            log::warn!(
+                "a batch of {} messages failed ({cause}); storing each alone",
+                jobs.len()
+            );
+            for job in jobs {
+                let answer = send_batch::store(db, vec![job.send.clone()])
+                    .await
+                    .map(|answers| answers.into_iter().next().unwrap_or(Sent::NotMember));
+                finish(live, metrics, job, answer);
+            }
+        }
+        Err(DbError::Unavailable(cause)) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(DbError::Unavailable(cause.clone())));
+            }
+        }
+        // A batch of one whose query failed: that send's own error.
+        Err(failed) => {
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.reply.send(Err(failed));
+            }
+        }
+    }
+}
+
+/// Publishes a new message, then answers its sender: a socket's ack never overtakes the
+/// broadcast of the message it acknowledges.
+fn finish(live: &Live, metrics: &Metrics, job: Job, answer: Answer) {
+    if let Ok(Sent::Created(message)) = &answer {
+        metrics.message_persisted(job.queued.elapsed());
+        live.publish(LiveEvent::MessageCreated {
+            message: message.clone().into(),
+            origin: job.origin,
+        });
+    }
+    // The sender may have stopped waiting; what is stored stays stored.
+    let _ = job.reply.send(answer);
+}
