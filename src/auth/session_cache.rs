@@ -10,11 +10,16 @@
 //! "live" entries ([`SessionCache::distrust`]) and asks the database for each credential
 //! until the bus is back and the revocations made meanwhile were re-read: a logout is
 //! never weaker than on one node, only its cost changes.
+//!
+//! It also remembers users by id (their public view): a socket's handshake needs the
+//! user it proves, and no path changes a user once registered, so a remembered user is
+//! exact and a handshake of a known session and user costs no query at all.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::db::models::UserView;
 use crate::db::{self, Db, DbError};
 use crate::domain::UserId;
 
@@ -43,6 +48,8 @@ pub struct SessionCache {
     known: Arc<RwLock<HashMap<String, SessionStatus>>>,
     /// Set while this node may have missed revocations made elsewhere.
     doubtful: Arc<AtomicBool>,
+    /// Users by id, as registered (they never change).
+    users: Arc<RwLock<HashMap<i64, UserView>>>,
 }
 
 impl SessionCache {
@@ -55,6 +62,7 @@ impl SessionCache {
         SessionCache {
             known: Arc::new(RwLock::new(known)),
             doubtful: Arc::default(),
+            users: Arc::default(),
         }
     }
 
@@ -89,6 +97,33 @@ impl SessionCache {
         };
         self.remember(session_id.to_string(), status);
         Ok(status)
+    }
+
+    /// The user with this id, from memory or, the first time, from the database; `None`
+    /// when no such user exists (which is not remembered: it proves nothing).
+    pub async fn user(&self, db: &Db, id: UserId) -> Result<Option<UserView>, DbError> {
+        let remembered = self
+            .users
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(&id.get())
+            .cloned();
+        if let Some(user) = remembered {
+            return Ok(Some(user));
+        }
+        let Some(user) = db::users::find(db, id.get()).await? else {
+            return Ok(None);
+        };
+        let user = UserView::from(user);
+        let mut users = self
+            .users
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if users.len() >= CAPACITY {
+            users.clear();
+        }
+        users.insert(user.id, user.clone());
+        Ok(Some(user))
     }
 
     /// What memory holds of the session, if anything.

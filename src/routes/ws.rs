@@ -11,7 +11,6 @@ use crate::chat::protocol::SUBPROTOCOL;
 use crate::chat::session::{Accepted, Mode, SocketIdentity, WsSession};
 use crate::chat::slots::SlotRefused;
 use crate::config::WsAuthMode;
-use crate::db;
 use crate::domain::ConversationId;
 use crate::error::{AppError, DbContext};
 use crate::state::AppState;
@@ -55,7 +54,9 @@ async fn accept(
 
     let identity = match presented_credential(&req, &state).await? {
         AuthState::Proven(proven) => {
-            let user = db::users::find(&state.db, proven.user_id.get())
+            let user = state
+                .sessions
+                .user(&state.db, proven.user_id)
                 .await
                 .context("reading the handshake's user")?;
             let Some(user) = user else {
@@ -63,7 +64,7 @@ async fn accept(
                 return Err(AppError::Unauthorized("invalid credentials".into()).into());
             };
             Some(SocketIdentity {
-                user: user.into(),
+                user,
                 user_id: proven.user_id,
                 token_expires_at: (proven.credential == Credential::Bearer)
                     .then_some(proven.expires_at),

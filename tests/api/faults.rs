@@ -145,11 +145,11 @@ struct SenderLog {
     unacked: Vec<String>,
 }
 
-/// A child server on SQLite killed with SIGKILL while four senders stream numbered
+/// A child server on SQLite killed with SIGKILL while sixteen senders stream numbered
 /// messages, then started again on the same file; the senders' logs, alice's token and the
 /// conversation.
 async fn killed_mid_stream(dir: &std::path::Path) -> (ChildServer, Vec<SenderLog>, String, i64) {
-    const SENDERS: usize = 4;
+    const SENDERS: usize = 16;
     const ACKS_BEFORE_THE_KILL: usize = 60;
     let mut server = ChildServer::start(dir, &[]).await;
     let token = server.signup("alice").await;

@@ -8,6 +8,7 @@ mod conversations;
 mod cors;
 mod faults;
 mod fd_limit;
+mod group_commit;
 mod hostile_heads;
 mod log_secrets;
 mod logout;

@@ -9,7 +9,6 @@ use crate::auth::identity::{self, AuthState, Credential, Identity};
 use crate::chat::close::Close;
 use crate::chat::messages::*;
 use crate::chat::protocol::ServerFrame;
-use crate::db;
 use crate::domain::{ConversationId, UserId};
 use crate::error::{AppError, DbContext};
 use crate::service::membership::Position;
@@ -153,7 +152,10 @@ impl WsSession {
         let chat = self.chat.clone();
         let bound = self.bound.and_then(ConversationId::new);
         let lookup = async move {
-            let user = db::users::find(&chat.parts.service.db, proven.user_id.get())
+            let user = chat
+                .parts
+                .sessions
+                .user(&chat.parts.service.db, proven.user_id)
                 .await
                 .context("reading the socket's user")?;
             // A bound socket joins its conversation: not a member is 4003, not an error.
@@ -200,7 +202,7 @@ impl WsSession {
                 None => None,
             };
             let identity = SocketIdentity {
-                user: user.into(),
+                user,
                 user_id: proven.user_id,
                 login_session: proven.session_id,
                 token_expires_at: Some(proven.expires_at),
