@@ -21,7 +21,8 @@ async fn five_conversations(app: &TestApp) -> Vec<(Vec<TestUser>, i64)> {
     let mut conversations = Vec::new();
     for c in 0..CONVERSATIONS {
         let users = join_all(
-            (0..SENDERS_PER_CONVERSATION).map(|i| async move { app.signup(&format!("c{c}u{i}")).await }),
+            (0..SENDERS_PER_CONVERSATION)
+                .map(|i| async move { app.signup(&format!("c{c}u{i}")).await }),
         )
         .await;
         let others: Vec<&TestUser> = users[1..].iter().collect();
@@ -83,11 +84,12 @@ async fn fifty_senders_over_http_and_sockets_into_five_conversations_store_each_
     let app = spawn_app_with(&[("RATE_LIMIT_BURST", "1000")]).await;
     let conversations = five_conversations(&app).await;
 
+    let app = &app;
     let sends = conversations.iter().flat_map(|(users, id)| {
         users
             .iter()
             .enumerate()
-            .map(move |(sender, user)| send_each(&app, user, sender, *id))
+            .map(move |(sender, user)| send_each(app, user, sender, *id))
     });
     let acked: Vec<(String, Value)> = join_all(sends).await.into_iter().flatten().collect();
 
@@ -115,14 +117,20 @@ async fn fifty_senders_over_http_and_sockets_into_five_conversations_store_each_
     let mut stored_by_cmid: HashMap<String, Vec<Value>> = HashMap::new();
     for (users, id) in &conversations {
         for message in app.all_messages(&users[0], *id).await {
-            let cmid = message["client_msg_id"].as_str().expect("client_msg_id").to_string();
+            let cmid = message["client_msg_id"]
+                .as_str()
+                .expect("client_msg_id")
+                .to_string();
             stored_by_cmid.entry(cmid).or_default().push(message);
         }
     }
     for (cmid, message) in &acked {
         let stored = &stored_by_cmid[cmid];
         assert_eq!(stored.len(), 1, "{cmid} is stored exactly once");
-        assert_eq!(stored[0]["id"], message["id"], "{cmid} was acked with its stored id");
+        assert_eq!(
+            stored[0]["id"], message["id"],
+            "{cmid} was acked with its stored id"
+        );
         assert_eq!(stored[0]["content"], message["content"]);
     }
 }
@@ -136,7 +144,10 @@ async fn copies_of_one_client_msg_id_sent_at_once_are_answered_with_the_first_me
 
     let responses = join_all((0..12).map(|_| app.post_message(&alice, &body))).await;
 
-    let created: Vec<_> = responses.iter().filter(|r| r.status.as_u16() == 201).collect();
+    let created: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 201)
+        .collect();
     assert_eq!(created.len(), 1, "one copy creates the message");
     let first = created[0].json()["message"].clone();
     for response in &responses {
@@ -173,12 +184,18 @@ async fn copies_of_one_client_msg_id_on_a_socket_get_one_ack_each_and_one_delive
     let acks = sender.read_chat_messages(6).await;
     let first_id = acks[0]["id"].clone();
     for ack in &acks[..5] {
-        assert_eq!(ack["id"], first_id, "every copy is acked with the first message");
+        assert_eq!(
+            ack["id"], first_id,
+            "every copy is acked with the first message"
+        );
     }
     assert_eq!(acks[5]["seq"], 2, "the next message takes seq 2");
     let delivered = watcher.read_chat_messages(2).await;
     assert_eq!(delivered[0]["id"], first_id);
-    assert_eq!(delivered[1]["content"], "after", "the copies were not delivered again");
+    assert_eq!(
+        delivered[1]["content"], "after",
+        "the copies were not delivered again"
+    );
 }
 
 #[actix_rt::test]
@@ -189,11 +206,14 @@ async fn a_send_from_a_removed_member_waiting_with_others_is_refused_alone() {
     let id = app.new_conversation(&alice, &[&bob]).await;
     app.remove_member(&bob, id, bob.id).await.assert_status(204);
 
-    let alices = (0..8).map(|n| {
-        app.post_message(&alice, &json!({"conversation_id": id, "content": format!("a{n}")}))
+    let (app, alice_ref, bob_ref) = (&app, &alice, &bob);
+    let alices = (0..8).map(|n| async move {
+        let body = json!({"conversation_id": id, "content": format!("a{n}")});
+        app.post_message(alice_ref, &body).await
     });
-    let bobs = (0..8).map(|n| {
-        app.post_message(&bob, &json!({"conversation_id": id, "content": format!("b{n}")}))
+    let bobs = (0..8).map(|n| async move {
+        let body = json!({"conversation_id": id, "content": format!("b{n}")});
+        app.post_message(bob_ref, &body).await
     });
     let (alices, bobs) = futures_util::join!(join_all(alices), join_all(bobs));
 
@@ -205,4 +225,43 @@ async fn a_send_from_a_removed_member_waiting_with_others_is_refused_alone() {
     }
     let stored = app.all_messages(&alice, id).await;
     assert_eq!(sorted_seqs(&stored), (1..=8).collect::<Vec<_>>());
+}
+
+#[actix_rt::test]
+async fn two_servers_on_one_database_batching_into_the_same_conversations_number_every_message_once(
+) {
+    let first = spawn_app_with(&[("RATE_LIMIT_BURST", "1000")]).await;
+    let second = first.another_instance().await;
+    let alice = first.signup("alice").await;
+    let bob = first.signup("bob").await;
+    let one = first.new_conversation(&alice, &[&bob]).await;
+    let two = first.new_conversation(&bob, &[&alice]).await;
+
+    // Each server gets sends to both conversations at once, in opposite orders, so both
+    // write paths lock both conversations in the same transactions.
+    let sends = (0..40).map(|n| {
+        let (server, user, conversation) = match n % 4 {
+            0 => (&first, &alice, one),
+            1 => (&first, &bob, two),
+            2 => (&second, &bob, two),
+            _ => (&second, &alice, one),
+        };
+        async move {
+            let body = json!({"conversation_id": conversation, "content": format!("n{n}")});
+            server.post_message(user, &body).await
+        }
+    });
+    let responses = join_all(sends).await;
+
+    for response in &responses {
+        response.assert_status(201);
+    }
+    for conversation in [one, two] {
+        let stored = first.all_messages(&alice, conversation).await;
+        assert_eq!(
+            sorted_seqs(&stored),
+            (1..=20).collect::<Vec<_>>(),
+            "conversation {conversation} numbers its 20 messages without gap or repeat"
+        );
+    }
 }
