@@ -1,20 +1,15 @@
 //! The messages the actors exchange: sockets tell the [`ChatServer`](super::server::ChatServer)
-//! what they do, and the server pushes frames (already serialised) and closes to sockets.
-
-use actix::prelude::*;
-use bytestring::ByteString;
+//! what they do, and the server closes sockets (frames go straight to a socket's
+//! [`Outbox`]).
 
 use super::close::Close;
+use super::outbox::Outbox;
 use crate::live::LiveEvent;
 use crate::service::membership::Position;
+use actix::prelude::*;
 
 /// A socket's id, unique within the process.
 pub type SocketId = u64;
-
-/// Frames for one socket, serialised once and shared by every recipient.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub struct Push(pub ByteString);
 
 /// Close the socket with this code.
 #[derive(Message, Clone)]
@@ -33,7 +28,7 @@ pub struct Connect {
     /// The new socket.
     pub socket: SocketId,
     /// Where its frames go.
-    pub push: Recipient<Push>,
+    pub outbox: Outbox,
     /// How the server ends it.
     pub close: Recipient<CloseSocket>,
     /// The conversation a `/ws/conversations/{id}` socket is bound to.

@@ -21,6 +21,7 @@ pub mod close;
 pub mod frame_guard;
 pub mod messages;
 pub mod ordering;
+pub mod outbox;
 pub mod presence;
 pub mod protocol;
 pub mod rooms;

@@ -1,5 +1,7 @@
 //! What the `ChatServer` does with each message the sockets send it.
 
+use std::cell::Cell;
+
 use actix::prelude::*;
 
 use super::{ChatServer, Socket};
@@ -16,8 +18,9 @@ impl Handler<Connect> for ChatServer {
         self.sockets.insert(
             msg.socket,
             Socket {
-                push: msg.push,
+                outbox: msg.outbox,
                 close: msg.close,
+                overflowed: Cell::new(false),
             },
         );
         self.rooms.connect(msg.socket, msg.bound);

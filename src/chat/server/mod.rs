@@ -3,6 +3,7 @@
 //! before they join, committed changes arrive as [`Live`] events, and who is where is kept
 //! in [`Rooms`].
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ mod presence;
 use super::close::Close;
 use super::messages::*;
 use super::ordering::Sequencer;
+use super::outbox::{Outbox, Pushed};
 use super::presence::{RemotePresence, SNAPSHOT_EVERY};
 use super::protocol::{Presence, ServerFrame};
 use super::rooms::Rooms;
@@ -30,8 +32,12 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How to reach one socket's actor.
 struct Socket {
-    push: Recipient<Push>,
+    /// Where its frames go.
+    outbox: Outbox,
+    /// How it is ended.
     close: Recipient<CloseSocket>,
+    /// Its outbox overflowed and it was told to close: push nothing more.
+    overflowed: Cell<bool>,
 }
 
 /// Routes messages, presence and membership changes between sockets.
@@ -72,9 +78,21 @@ impl ChatServer {
         }
     }
 
+    /// Queues `frame` in the socket's outbox; a full outbox (a reader too slow to keep)
+    /// closes the socket 4002, once.
     fn push(&self, socket: SocketId, frame: &ByteString) {
-        if let Some(s) = self.sockets.get(&socket) {
-            s.push.do_send(Push(frame.clone()));
+        let Some(s) = self.sockets.get(&socket) else {
+            return;
+        };
+        if s.overflowed.get() {
+            return;
+        }
+        if s.outbox.push_text(frame.clone()) == Pushed::Full {
+            s.overflowed.set(true);
+            s.close.do_send(CloseSocket {
+                code: Close::SlowConsumer,
+                reason: "outbound queue full",
+            });
         }
     }
 
@@ -278,7 +296,7 @@ impl Actor for ChatServer {
             let dead: Vec<SocketId> = act
                 .sockets
                 .iter()
-                .filter(|(_, s)| !s.push.connected())
+                .filter(|(_, s)| !s.close.connected())
                 .map(|(id, _)| *id)
                 .collect();
             for socket in dead {

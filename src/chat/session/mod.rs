@@ -1,6 +1,6 @@
 //! `WsSession`: one actor per socket. It owns the socket (an `actix_ws::Session` to write,
-//! the frame stream to read), the proven identity, the heartbeat, the rate limits and a
-//! bounded outbound queue drained by one writer task, so writes stay in order and one slow
+//! the frame stream to read), the proven identity, the heartbeat, the rate limits and the
+//! socket's [`Outbox`], drained by one writer task, so writes stay in order and one slow
 //! reader can never grow the server's memory without bound.
 //!
 //! The echo socket of `/ws/test` is the same actor in [`Mode::Echo`]: it shares the
@@ -19,14 +19,13 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, CloseReason, ProtocolError};
-use bytes::Bytes;
-use bytestring::ByteString;
+use actix_ws::{AggregatedMessage, ProtocolError};
 use tokio::sync::mpsc;
 
 use super::close::Close;
 use super::frame_guard::{FrameGuard, FrameLimit};
 use super::messages::*;
+use super::outbox::{Outbound, Outbox, Pushed};
 use super::protocol::{ServerFrame, SUBPROTOCOL};
 use super::slots::SlotGuard;
 use super::Chat;
@@ -75,23 +74,13 @@ pub struct Accepted {
     pub slot: SlotGuard,
 }
 
-/// What the writer task sends.
-enum Outbound {
-    Text(ByteString),
-    Binary(Bytes),
-    /// The answer to a ping; at most one waits at a time (RFC 6455 allows answering only
-    /// the latest), so a ping flood cannot fill memory.
-    Pong(Bytes),
-    Close(CloseReason),
-}
-
 /// One WebSocket.
 pub struct WsSession {
     id: SocketId,
     chat: Arc<Chat>,
     mode: Mode,
     ws: actix_ws::Session,
-    outbound: mpsc::Sender<Outbound>,
+    outbound: Outbox,
     identity: Option<SocketIdentity>,
     /// The newest message id of a bound socket's conversation, read by the handshake.
     bound_position: Option<Position>,
@@ -137,7 +126,7 @@ impl WsSession {
             .max_frame_size(most)
             .aggregate_continuations()
             .max_continuation_size(most);
-        let (outbound, queue) = mpsc::channel(config.outbound_queue_limit);
+        let (outbound, queue) = Outbox::new(config.outbound_queue_limit);
         let pong_queued = Arc::new(AtomicBool::new(false));
         actix_web::rt::spawn(write_frames(ws.clone(), queue, Arc::clone(&pong_queued)));
         let frames = SocketBucket::new(config.rate_limit_per_sec, config.rate_limit_burst);
@@ -175,7 +164,7 @@ impl WsSession {
         if self.closing {
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbound.try_send(out) {
+        if let Err((Pushed::Full, _)) = self.outbound.push(out) {
             self.closing = true;
             let reason = Close::SlowConsumer.reason("outbound queue full");
             let ws = self.ws.clone();
@@ -193,8 +182,8 @@ impl WsSession {
         }
         self.closing = true;
         let reason = code.reason(description);
-        if let Err(mpsc::error::TrySendError::Full(Outbound::Close(reason))) =
-            self.outbound.try_send(Outbound::Close(reason))
+        if let Err((Pushed::Full, Outbound::Close(reason))) =
+            self.outbound.push(Outbound::Close(reason))
         {
             let ws = self.ws.clone();
             actix_web::rt::spawn(async move {
@@ -292,7 +281,7 @@ impl Actor for WsSession {
     fn started(&mut self, ctx: &mut Self::Context) {
         self.chat.server.do_send(Connect {
             socket: self.id,
-            push: ctx.address().recipient(),
+            outbox: self.outbound.clone(),
             close: ctx.address().recipient(),
             bound: self.bound,
         });
@@ -316,15 +305,6 @@ impl Actor for WsSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.chat.server.do_send(Disconnect { socket: self.id });
-    }
-}
-
-impl Handler<Push> for WsSession {
-    type Result = ();
-
-    /// A frame routed by the `ChatServer`.
-    fn handle(&mut self, msg: Push, ctx: &mut Context<Self>) {
-        self.enqueue(Outbound::Text(msg.0), ctx);
     }
 }
 
