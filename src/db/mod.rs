@@ -207,6 +207,16 @@ impl Db {
         }
     }
 
+    /// How many transactions that write can usefully run at once: one on SQLite (its
+    /// single writer), a few on PostgreSQL, so one batch's commit (its fsync) overlaps
+    /// the next batch's statements. Half the pool at most, so readers keep the rest.
+    pub fn concurrent_writers(&self) -> usize {
+        match &self.pools {
+            Pools::Postgres(pool) => (pool.status().max_size / 2).clamp(1, 4),
+            Pools::Sqlite { .. } => 1,
+        }
+    }
+
     /// A connection for statements that write.
     pub async fn write(&self) -> Result<Conn, DbError> {
         let flag = Some(Arc::clone(&self.writes_failing));

@@ -5,13 +5,16 @@
 //! batches grow by themselves, so the cost of a commit is shared by every message that
 //! arrived while the previous one ran; a lone message is stored at once.
 //!
-//! Because one task writes, a node's events reach the chat server in commit order with
-//! no lock per conversation.
+//! On SQLite one task writes (SQLite has one writer). On PostgreSQL a few tasks take
+//! batches from the same queue, so one batch's commit (its fsync) overlaps the next
+//! batch's statements; two batches touching one conversation serialise on its row lock,
+//! and the chat server delivers each conversation in `seq` order whichever publishes
+//! first (`chat::ordering`).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::db::send_batch::{self, Outgoing, Sent, MAX_BATCH};
 use crate::db::{Db, DbError};
@@ -42,10 +45,18 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer tasks ([`Db::concurrent_writers`]) on the current tokio runtime.
     pub(super) fn start(db: Db, live: Live, metrics: Arc<Metrics>) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, live, metrics, queue));
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..db.concurrent_writers() {
+            tokio::spawn(run(
+                db.clone(),
+                live.clone(),
+                Arc::clone(&metrics),
+                Arc::clone(&queue),
+            ));
+        }
         Writer { jobs }
     }
 
@@ -75,10 +86,15 @@ impl Writer {
     }
 }
 
-/// The writer task: a batch of whatever waits, stored, published and answered, again.
-async fn run(db: Db, live: Live, metrics: Arc<Metrics>, mut queue: mpsc::Receiver<Job>) {
+/// A writer task: a batch of whatever waits, stored, published and answered, again. The
+/// queue is held only while taking a batch, so another writer can take the next one.
+async fn run(db: Db, live: Live, metrics: Arc<Metrics>, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        let taken = queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await;
+        if taken == 0 {
+            return;
+        }
         // A sender that gave up was told the database is unavailable: leave its message
         // unstored rather than store what it believes failed.
         jobs.retain(|job| !job.reply.is_closed());
