@@ -181,6 +181,12 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Whether `/metrics` is served on `BIND_ADDR`: in development and test, when
+    /// `METRICS_BIND` does not give it an address of its own.
+    pub fn metrics_on_main_listener(&self) -> bool {
+        self.metrics_bind.is_none() && !self.app_env.is_strict()
+    }
+
     /// Reads the process environment (and `.env`), keeping development secrets in the
     /// working directory.
     pub fn from_env() -> Result<Config, ConfigError> {

@@ -75,6 +75,9 @@ pub async fn live() -> HttpResponse {
 }
 
 /// `GET /metrics`: Prometheus text format.
+///
+/// Served here in development and test. With `METRICS_BIND` it is served on that address
+/// instead; in staging and production it is served there or not at all.
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

@@ -52,6 +52,9 @@ where
     }
 }
 
+/// Where Prometheus reads the metrics; `startup` decides on which listener.
+pub const METRICS_PATH: &str = "/metrics";
+
 /// Every route of API.md.
 pub fn endpoints() -> Vec<Endpoint> {
     use Access::{Protected, Public};
@@ -60,7 +63,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Public, Method::GET, "/health", health::health),
         endpoint(Public, Method::GET, "/health/ready", health::health),
         endpoint(Public, Method::GET, "/health/live", health::live),
-        endpoint(Public, Method::GET, "/metrics", health::metrics),
+        endpoint(Public, Method::GET, METRICS_PATH, health::metrics),
         endpoint(Public, Method::GET, "/openapi.json", openapi::openapi_json),
         endpoint(Public, Method::GET, "/docs", docs::docs_page),
         endpoint(Public, Method::GET, "/docs/{file:.*}", docs::docs_asset),

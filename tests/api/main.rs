@@ -19,6 +19,7 @@ mod message_history;
 mod message_refusals;
 mod messages;
 mod middleware;
+mod observability;
 mod openapi;
 mod read_markers;
 mod refusal_order;
