@@ -45,7 +45,7 @@ impl AppEnv {
     }
 }
 
-/// How a WebSocket may authenticate (PROTOCOL.md, Handshake).
+/// How a WebSocket may authenticate (docs/protocol.md, The handshake).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WsAuthMode {
     /// Credentials must come with the handshake.

@@ -1,4 +1,4 @@
-//! The middleware chain of ARCHITECTURE.md, outermost first:
+//! The middleware chain (docs/architecture.md), outermost first:
 //!
 //! 1. request log, 2. security headers, 3. error normaliser, 4. CORS, 5. session,
 //! 6. auth context, 7. auth gate.

@@ -55,7 +55,7 @@ where
 /// Where Prometheus reads the metrics; `startup` decides on which listener.
 pub const METRICS_PATH: &str = "/metrics";
 
-/// Every route of API.md.
+/// Every route of the server (docs/api.md).
 pub fn endpoints() -> Vec<Endpoint> {
     use Access::{Protected, Public};
     vec![

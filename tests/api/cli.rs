@@ -1,6 +1,6 @@
 //! The built binary: it refuses a bad configuration with one line naming the variable
 //! before binding anything, binds before it creates or migrates a database, reports every
-//! start-up failure in one line, and runs the commands of CONFIG.md (`palaver migrate`,
+//! start-up failure in one line, and runs its commands (`palaver migrate`,
 //! `palaver token --user NAME`, `palaver health`).
 
 use std::process::Command;
