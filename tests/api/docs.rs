@@ -2,7 +2,7 @@
 //! Security Policy of their own that allows no inline script; every other route keeps the
 //! policy of the bundled page.
 
-use crate::support::{spawn_app, Auth};
+use crate::support::{spawn_app, spawn_site, Auth, Driver};
 
 /// The policy of every route but `/docs`.
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -110,4 +110,29 @@ async fn the_content_security_policy_of_other_routes_is_unchanged() {
             "{path}"
         );
     }
+}
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn swagger_ui_draws_the_api_in_a_browser_under_its_policy() {
+    let site = spawn_site(&[]).await;
+    let driver = Driver::start().await;
+    let page = driver.browser(1280, 800).await;
+
+    page.open(&site.url("/docs")).await;
+    page.wait_until(
+        "every operation drawn",
+        "document.querySelectorAll('.opblock').length >= 29",
+    )
+    .await;
+    page.click("#operations-messages-list_messages .opblock-summary-control")
+        .await;
+
+    page.wait_until(
+        "conversation_id shown as a required parameter",
+        "[...document.querySelectorAll('#operations-messages-list_messages .parameter__name.required')]\
+            .some(e => e.textContent.includes('conversation_id'))",
+    )
+    .await;
+    page.close().await;
 }
