@@ -19,8 +19,8 @@ use crate::startup::Application;
     version,
     about = "A real-time chat server",
     after_help = "Configuration comes from environment variables (and a .env file in the working \
-                  directory): see the Configuration section of the README, or run \
-                  `palaver check-config` to print the effective configuration."
+                  directory): docs/configuration.md describes every one, and \
+                  `palaver check-config` prints the effective configuration."
 )]
 pub struct Cli {
     /// What to do; `serve` when none is given.
@@ -31,7 +31,7 @@ pub struct Cli {
 /// The commands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run migrations, then serve (the default).
+    /// Bind the address, run migrations, then serve (the default).
     Serve,
     /// Run migrations and exit.
     Migrate,
@@ -43,8 +43,9 @@ pub enum Command {
     },
     /// Print the effective configuration (secrets masked) and exit.
     CheckConfig,
-    /// Ask the server at BIND_ADDR whether it is ready (GET /health): exit 0 when it
-    /// answers 200, 1 otherwise. For container health checks; needs no curl.
+    /// Exit 0 when the server at BIND_ADDR answers GET /health with 200, else 1.
+    ///
+    /// For container health checks: a plain socket, so the image needs no curl.
     Health {
         /// Where to ask instead of BIND_ADDR, as HOST:PORT.
         #[arg(long)]

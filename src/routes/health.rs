@@ -78,7 +78,9 @@ pub async fn live() -> HttpResponse {
 ///
 /// Served here in development and test. With `METRICS_BIND` it is served on that address
 /// instead; in staging and production it is served there or not at all.
-#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "service", responses(
+    (status = 200, description = "Prometheus text", content_type = "text/plain"),
+    (status = 404, description = "not served on this address: METRICS_BIND gives it one of its own, and staging and production serve it nowhere else")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
