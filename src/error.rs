@@ -1,5 +1,5 @@
 //! The one place where failures become HTTP answers: every error the server sends has the
-//! JSON body of API.md, `{"error":{"code","message"}}`, and 5xx causes are logged, never shown.
+//! JSON body `{"error":{"code","message"}}`, and 5xx causes are logged, never shown.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};

@@ -1,6 +1,8 @@
 //! The series `GET /metrics` serves, kept in a `prometheus-client` registry: HTTP
-//! responses by status, auth rejections by reason, messages in and out, live connections,
-//! and how long storing a message takes. The exposition is Prometheus text format 0.0.4,
+//! responses by status, and by method, route template and status with their latency,
+//! auth rejections by reason, messages in and out, live connections, and how long storing
+//! a message takes. Labels only ever hold values of fixed sets (methods, the route
+//! templates of the route table, statuses), never a raw path or anything a client wrote. The exposition is Prometheus text format 0.0.4,
 //! which every scraper reads.
 
 use std::collections::HashSet;
@@ -25,6 +27,34 @@ struct StatusLabel {
     status: u16,
 }
 
+/// Upper bounds, in seconds, of the HTTP latency histogram buckets.
+const HTTP_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The route label of a request no route matched.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatusLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    route: String,
+}
+
+/// The latency histogram of one method and route.
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn http_histogram() -> Histogram {
+    Histogram::new(HTTP_BUCKETS)
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
     reason: &'static str,
@@ -35,6 +65,8 @@ struct ReasonLabel {
 pub struct Metrics {
     registry: Registry,
     http_responses: Family<StatusLabel, Counter>,
+    route_responses: Family<RouteStatusLabels, Counter>,
+    route_latency: LatencyFamily,
     auth_rejections: Family<ReasonLabel, Counter>,
     messages_in: Counter,
     messages_out: Counter,
@@ -64,6 +96,8 @@ impl Default for Metrics {
     /// Every series registered, at zero.
     fn default() -> Self {
         let http_responses = Family::<StatusLabel, Counter>::default();
+        let route_responses = Family::<RouteStatusLabels, Counter>::default();
+        let route_latency: LatencyFamily = Family::new_with_constructor(http_histogram);
         let auth_rejections = Family::<ReasonLabel, Counter>::default();
         let messages_in = Counter::default();
         let messages_out = Counter::default();
@@ -108,6 +142,16 @@ impl Default for Metrics {
             http_responses.clone(),
         );
         registry.register(
+            "palaver_http_responses",
+            "HTTP responses by method, route template and status",
+            route_responses.clone(),
+        );
+        registry.register(
+            "palaver_http_request_duration_seconds",
+            "Time from a request's arrival to its answer, by method and route template",
+            route_latency.clone(),
+        );
+        registry.register(
             "palaver_auth_rejections",
             "Refused credentials by reason",
             auth_rejections.clone(),
@@ -135,6 +179,8 @@ impl Default for Metrics {
         Metrics {
             registry,
             http_responses,
+            route_responses,
+            route_latency,
             auth_rejections,
             messages_in,
             messages_out,
@@ -152,6 +198,31 @@ impl Metrics {
         self.http_responses
             .get_or_create(&StatusLabel { status })
             .inc();
+    }
+
+    /// Counts one answer of `route` (a route template, or [`UNMATCHED_ROUTE`]) to `method`
+    /// with `status`, which took `elapsed`.
+    pub fn http_route_response(
+        &self,
+        method: &actix_web::http::Method,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        let method = method_label(method);
+        self.route_responses
+            .get_or_create(&RouteStatusLabels {
+                method,
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.route_latency
+            .get_or_create(&RouteLabels {
+                method,
+                route: route.to_string(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts one refused credential; `reason` is one of a fixed set, never client input.
@@ -186,6 +257,24 @@ impl Metrics {
         let mut openmetrics = String::new();
         encode(&mut openmetrics, &self.registry).expect("encoding into a String cannot fail");
         to_prometheus_text(&openmetrics)
+    }
+}
+
+/// A method's label: the standard ones by name, any other as `OTHER`, so a client
+/// inventing methods cannot grow the label set.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
     }
 }
 
@@ -266,6 +355,27 @@ mod tests {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
         assert!(!text.contains("# EOF"), "{text}");
+    }
+
+    #[test]
+    fn http_answers_are_counted_by_method_route_and_status_with_their_latency() {
+        let metrics = Metrics::default();
+        let get = actix_web::http::Method::GET;
+        let odd = actix_web::http::Method::from_bytes(b"BREW").expect("a method");
+
+        metrics.http_route_response(&get, "/api/messages/{id}", 404, Duration::from_millis(2));
+        metrics.http_route_response(&odd, UNMATCHED_ROUTE, 405, Duration::from_millis(1));
+        let text = metrics.render(0);
+
+        for sample in [
+            "palaver_http_responses_total{method=\"GET\",route=\"/api/messages/{id}\",status=\"404\"} 1\n",
+            "palaver_http_responses_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 1\n",
+            "palaver_http_request_duration_seconds_bucket{le=\"0.0025\",method=\"GET\",route=\"/api/messages/{id}\"} 1\n",
+            "palaver_http_request_duration_seconds_count{method=\"GET\",route=\"/api/messages/{id}\"} 1\n",
+            "# TYPE palaver_http_request_duration_seconds histogram\n",
+        ] {
+            assert!(text.contains(sample), "{sample} missing from\n{text}");
+        }
     }
 
     #[test]

@@ -1,8 +1,13 @@
-//! The one place the application is assembled: [`Application::build`] runs migrations,
-//! opens the pools, binds the listener (port 0 in tests) and builds every worker's `App`
-//! through [`build_app`], which is the only function that makes one. Before it binds, it
-//! raises the open-file limit and shares it out ([`ConnectionBudget`]), so that accepting
-//! never runs into `EMFILE`.
+//! The one place the application is assembled: [`Application::build`] binds the
+//! listeners first (port 0 in tests), so an address in use is reported before any database
+//! is created or migrated; then it runs migrations, opens the pools and builds every
+//! worker's `App` through [`build_app`], which is the only function that makes one. Before
+//! it binds, it raises the open-file limit and shares it out ([`ConnectionBudget`]), so
+//! that accepting never runs into `EMFILE`.
+//!
+//! `/metrics` is served on the main listener in development and test, on a listener of
+//! its own when `METRICS_BIND` is set, and not at all otherwise (staging and production
+//! keep it off the public address unless asked).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -110,7 +115,11 @@ pub fn build_app(
     >,
 > {
     let config = Arc::clone(&state.config);
-    let endpoints = routes::endpoints();
+    let metrics_here = config.metrics_on_main_listener();
+    let endpoints: Vec<routes::Endpoint> = routes::endpoints()
+        .into_iter()
+        .filter(|e| metrics_here || e.path != routes::METRICS_PATH)
+        .collect();
     let table = routes::route_table(&endpoints);
     Chain::new()
         .request_log(RequestLog)
@@ -124,10 +133,28 @@ pub fn build_app(
         .configure(|cfg| routes::mount(cfg, endpoints, config.max_body_bytes))
 }
 
+/// The `App` of the `METRICS_BIND` listener: `/metrics` and nothing else.
+fn build_metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .route(routes::METRICS_PATH, web::get().to(routes::health::metrics))
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
 }
 
@@ -136,6 +163,7 @@ pub struct Application {
 #[derive(Clone)]
 pub struct ShutdownHandle {
     server: ServerHandle,
+    metrics: Option<ServerHandle>,
     state: web::Data<AppState>,
 }
 
@@ -144,15 +172,28 @@ impl ShutdownHandle {
     pub async fn shutdown(&self) {
         log::info!("shutting down: closing sockets, finishing requests in flight");
         self.state.chat.shut_down();
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(true).await;
+        }
         self.server.stop(true).await;
     }
 }
 
+/// Binds `addr` for `variable`, naming both when it cannot.
+fn listen(addr: std::net::SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} ({variable})"))
+}
+
 impl Application {
-    /// Migrates, connects and binds `config.bind_addr`.
+    /// Binds `BIND_ADDR` (and `METRICS_BIND`), then migrates and connects.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        db::run_migrations(&config.database_url).await?;
         let budget = connection_budget(&config)?;
+        let listener = listen(config.bind_addr, "BIND_ADDR")?;
+        let metrics_listener = config
+            .metrics_bind
+            .map(|addr| listen(addr, "METRICS_BIND"))
+            .transpose()?;
+        db::run_migrations(&config.database_url).await?;
         let workers = worker_count();
         log::info!(
             "effective MAX_CONNECTIONS={} (configured {}; open-file limit {}, database pool {}: \
@@ -166,8 +207,6 @@ impl Application {
             budget.accepted,
             budget.per_worker(workers),
         );
-        let listener = TcpListener::bind(config.bind_addr)
-            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
         let shutdown_secs = config.shutdown_timeout.as_secs();
         let state = web::Data::new(build_state(config, budget.sockets).await?);
@@ -186,11 +225,31 @@ impl Application {
             .shutdown_timeout(shutdown_secs)
             .disable_signals()
             .run();
+        let metrics = match metrics_listener {
+            None => None,
+            Some(listener) => {
+                let metrics_port = listener.local_addr()?.port();
+                let metrics_state = state.clone();
+                let server = HttpServer::new(move || build_metrics_app(metrics_state.clone()))
+                    .workers(1)
+                    .listen(listener)?
+                    .shutdown_timeout(shutdown_secs)
+                    .disable_signals()
+                    .run();
+                Some((metrics_port, server))
+            }
+        };
         Ok(Application {
             port,
             server,
+            metrics,
             state,
         })
+    }
+
+    /// The port of the `METRICS_BIND` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The bound port (the real one when `BIND_ADDR` asked for port 0).
@@ -207,13 +266,19 @@ impl Application {
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(_, server)| server.handle()),
             state: self.state.clone(),
         }
     }
 
     /// Serves until stopped through a [`ShutdownHandle`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            None => self.server.await,
+            Some((_, metrics)) => futures_util::future::try_join(self.server, metrics)
+                .await
+                .map(|_| ()),
+        }
     }
 
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
@@ -223,7 +288,7 @@ impl Application {
             wait_for_signal().await;
             handle.shutdown().await;
         });
-        self.server.await
+        self.run_until_stopped().await
     }
 }
 

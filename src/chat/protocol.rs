@@ -1,4 +1,4 @@
-//! The frames of PROTOCOL.md, as types. Client frames are parsed into [`ClientFrame`];
+//! The frames of docs/protocol.md, as types. Client frames are parsed into [`ClientFrame`];
 //! server frames are built as [`ServerFrame`] and serialised once per event. The JSON
 //! Schema at `/ws/schema.json` is generated from these same types.
 

@@ -45,7 +45,7 @@ impl AppEnv {
     }
 }
 
-/// How a WebSocket may authenticate (PROTOCOL.md, Handshake).
+/// How a WebSocket may authenticate (docs/protocol.md, The handshake).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WsAuthMode {
     /// Credentials must come with the handshake.
@@ -181,6 +181,12 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Whether `/metrics` is served on `BIND_ADDR`: in development and test, when
+    /// `METRICS_BIND` does not give it an address of its own.
+    pub fn metrics_on_main_listener(&self) -> bool {
+        self.metrics_bind.is_none() && !self.app_env.is_strict()
+    }
+
     /// Reads the process environment (and `.env`), keeping development secrets in the
     /// working directory.
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -286,7 +292,10 @@ impl Config {
             max_frame_bytes: vars.positive("MAX_FRAME_BYTES", 65536)? as usize,
             max_body_bytes: vars.positive("MAX_BODY_BYTES", 65536)? as usize,
             login_attempts_per_min: vars.positive("LOGIN_ATTEMPTS_PER_MIN", 10)? as u32,
-            max_content_chars: vars.positive("MAX_CONTENT_CHARS", 4000)? as usize,
+            max_content_chars: vars.positive(
+                "MAX_CONTENT_CHARS",
+                crate::domain::DEFAULT_MAX_CONTENT_CHARS as u64,
+            )? as usize,
             rate_limit_per_sec: vars.positive("RATE_LIMIT_PER_SEC", 20)? as u32,
             rate_limit_burst: vars.positive("RATE_LIMIT_BURST", 40)? as u32,
             outbound_queue_limit: vars.positive("OUTBOUND_QUEUE_LIMIT", 1024)? as usize,

@@ -13,8 +13,23 @@ use super::{AppEnv, ConfigError, DEV_SECRETS_FILE};
 /// The smallest accepted key length for `JWT_SECRET` and `SESSION_KEY`.
 pub(super) const MIN_SECRET_BYTES: usize = 32;
 
-/// A key given in `variable`, refused when shorter than [`MIN_SECRET_BYTES`].
-fn strong_secret(variable: &'static str, raw: String) -> Result<SecretSlice<u8>, ConfigError> {
+/// What the keys written into the repository's compose files begin with, so that a
+/// deployment started from them in a strict mode refuses to run on keys anyone can read.
+pub const DEV_ONLY_PREFIX: &str = "dev-only-";
+
+/// A key given in `variable`, refused when shorter than [`MIN_SECRET_BYTES`], and in a
+/// strict mode when it is one of the published development keys.
+fn strong_secret(
+    variable: &'static str,
+    raw: String,
+    strict: bool,
+) -> Result<SecretSlice<u8>, ConfigError> {
+    if strict && raw.starts_with(DEV_ONLY_PREFIX) {
+        return Err(invalid(
+            variable,
+            "is a published development key: set a secret of your own in staging and production",
+        ));
+    }
     if raw.len() < MIN_SECRET_BYTES {
         return Err(invalid(
             variable,
@@ -34,7 +49,7 @@ pub(super) fn load_secrets(
 ) -> Result<(SecretSlice<u8>, SecretSlice<u8>), ConfigError> {
     let strict = app_env.is_strict();
     let jwt_secret = match vars.get("JWT_SECRET") {
-        Some(raw) => strong_secret("JWT_SECRET", raw)?,
+        Some(raw) => strong_secret("JWT_SECRET", raw, strict)?,
         None if strict => {
             return Err(invalid(
                 "JWT_SECRET",
@@ -51,7 +66,7 @@ pub(super) fn load_secrets(
     };
 
     let session_key = match vars.get("SESSION_KEY") {
-        Some(raw) => strong_secret("SESSION_KEY", raw)?,
+        Some(raw) => strong_secret("SESSION_KEY", raw, strict)?,
         None if strict => {
             return Err(invalid(
                 "SESSION_KEY",

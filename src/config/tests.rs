@@ -116,3 +116,33 @@ fn a_bad_storage_logging_or_metrics_value_is_refused_naming_its_variable() {
         assert_refused(&[(name, value)], name);
     }
 }
+
+#[test]
+fn the_published_development_keys_are_refused_in_strict_modes_only() {
+    let published = "dev-only-jwt-secret-do-not-use-in-production-001";
+    for mode in ["staging", "production"] {
+        let refused = load(&[
+            ("APP_ENV", mode),
+            ("PUBLIC_URL", "https://chat.example"),
+            ("JWT_SECRET", published),
+        ])
+        .expect_err("refused");
+        assert_eq!(refused.variable, "JWT_SECRET", "{mode}");
+        let refused = load(&[
+            ("APP_ENV", mode),
+            ("PUBLIC_URL", "https://chat.example"),
+            (
+                "SESSION_KEY",
+                "dev-only-session-key-do-not-use-in-production-02",
+            ),
+        ])
+        .expect_err("refused");
+        assert_eq!(refused.variable, "SESSION_KEY", "{mode}");
+    }
+    for mode in ["development", "test"] {
+        assert!(
+            load(&[("APP_ENV", mode), ("JWT_SECRET", published)]).is_ok(),
+            "{mode}"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! Rows as Diesel reads and writes them, and their public JSON shapes (API.md): a row
+//! Rows as Diesel reads and writes them, and their public JSON shapes (docs/api.md): a row
 //! never goes out as it is, so a password hash cannot leak through a response.
 
 use chrono::NaiveDateTime;
@@ -55,7 +55,7 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// `user` in API.md.
+/// `user` in the API's answers.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct UserView {
     /// The user's id.
@@ -158,7 +158,7 @@ pub struct MemberView {
     pub role: Role,
 }
 
-/// `conversation` in API.md.
+/// `conversation` in the API's answers.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
     /// The conversation's id.
@@ -212,7 +212,7 @@ pub struct Message {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-/// `message` in API.md; a deleted message shows `deleted: true` and empty content.
+/// `message` in the API's answers; a deleted message shows `deleted: true` and empty content.
 #[derive(
     Debug,
     Clone,

@@ -2,6 +2,9 @@
 
 use super::{invalid, InvalidField};
 
+/// `MAX_CONTENT_CHARS` when the configuration does not set it.
+pub const DEFAULT_MAX_CONTENT_CHARS: usize = 4000;
+
 /// Message content: not blank, at most `max_chars` characters (`MAX_CONTENT_CHARS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content(String);
@@ -32,7 +35,7 @@ impl Content {
 }
 
 /// Longest accepted `client_msg_id`.
-const MAX_CLIENT_MSG_ID: usize = 128;
+pub const MAX_CLIENT_MSG_ID: usize = 128;
 
 /// A client's own id for a message (`client_msg_id`): 1–128 characters, none of them
 /// control characters. A repeat from the same sender finds the first message.
@@ -66,6 +69,9 @@ impl ClientMsgId {
     }
 }
 
+/// The longest title, once trimmed.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 /// A conversation title: 1–200 characters once trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
@@ -75,7 +81,7 @@ impl Title {
     pub fn parse(raw: &str) -> Result<Title, InvalidField> {
         let title = raw.trim();
         let length = title.chars().count();
-        if length == 0 || length > 200 {
+        if length == 0 || length > MAX_TITLE_CHARS {
             return Err(invalid("title", "must be 1 to 200 characters"));
         }
         if title.chars().any(char::is_control) {

@@ -24,6 +24,38 @@ fn positive_integer() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>
         .into()
 }
 
+/// Reads a JSON number that is a whole 64-bit integer. JSON does not tell `7` from `7.0`
+/// (JSON Schema counts both as integers), so a whole number written with a fraction part
+/// is the same id; `7.5`, strings and numbers past 64 bits are not ids.
+struct WholeNumber;
+
+impl serde::de::Visitor<'_> for WholeNumber {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a positive integer")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom(NOT_AN_ID))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+        // 2^63 is exactly representable; every whole f64 below it converts without loss.
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        if v.fract() == 0.0 && v.abs() < LIMIT {
+            // A whole number inside the range, so the cast is exact.
+            Ok(v as i64)
+        } else {
+            Err(E::custom(NOT_AN_ID))
+        }
+    }
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -66,7 +98,7 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = i64::deserialize(deserializer)?;
+                let raw = deserializer.deserialize_any(WholeNumber)?;
                 $name::new(raw).ok_or_else(|| serde::de::Error::custom(NOT_AN_ID))
             }
         }
@@ -125,7 +157,19 @@ mod tests {
     #[test]
     fn json_ids_must_be_positive_integers() {
         assert_eq!(serde_json::from_str::<UserId>("7").unwrap().get(), 7);
-        for raw in ["0", "-1", "1.5", "\"7\"", "18446744073709551616", "null"] {
+        assert_eq!(serde_json::from_str::<UserId>("7.0").unwrap().get(), 7);
+        for raw in [
+            "0",
+            "-1",
+            "1.5",
+            "-3.0",
+            "\"7\"",
+            "18446744073709551616",
+            "9223372036854775808.0",
+            "1e300",
+            "null",
+            "true",
+        ] {
             assert!(serde_json::from_str::<UserId>(raw).is_err(), "{raw}");
         }
     }

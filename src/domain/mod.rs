@@ -7,9 +7,14 @@ mod ids;
 mod names;
 mod role;
 
-pub use content::{ClientMsgId, Content, Title};
+pub use content::{
+    ClientMsgId, Content, Title, DEFAULT_MAX_CONTENT_CHARS, MAX_CLIENT_MSG_ID, MAX_TITLE_CHARS,
+};
 pub use ids::{ConversationId, MessageId, UserId, NOT_AN_ID};
-pub use names::{DisplayName, Password, Username, MAX_USERNAME_CHARS};
+pub use names::{
+    DisplayName, Password, Username, MAX_DISPLAY_NAME_CHARS, MAX_PASSWORD_CHARS,
+    MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS,
+};
 pub use role::Role;
 
 /// A field that failed to parse, with the reason; becomes `400 bad_request`.

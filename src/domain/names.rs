@@ -2,8 +2,16 @@
 
 use super::{invalid, InvalidField};
 
+/// The shortest username.
+pub const MIN_USERNAME_CHARS: usize = 3;
 /// The longest username.
 pub const MAX_USERNAME_CHARS: usize = 32;
+/// The longest display name, once trimmed.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+/// The shortest new password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest new password.
+pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// A username: 3–32 of `a-z 0-9 _ . -`, compared case-insensitively by being stored
 /// lower-cased (`Alice` registers, logs in and is found as `alice`).
@@ -15,7 +23,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Username, InvalidField> {
         let name = raw.trim().to_lowercase();
         let length = name.chars().count();
-        if !(3..=MAX_USERNAME_CHARS).contains(&length) {
+        if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&length) {
             return Err(invalid("username", "must be 3 to 32 characters"));
         }
         if !name.chars().all(|ch| {
@@ -46,7 +54,7 @@ impl DisplayName {
             return Ok(DisplayName(username.as_str().to_string()));
         };
         let length = raw.chars().count();
-        if length == 0 || length > 64 {
+        if length == 0 || length > MAX_DISPLAY_NAME_CHARS {
             return Err(invalid("display_name", "must be 1 to 64 characters"));
         }
         if raw.chars().any(char::is_control) {
@@ -71,7 +79,7 @@ impl Password {
     /// Checks a new password's length; its content is the user's business.
     pub fn parse(raw: &str) -> Result<Password, InvalidField> {
         let length = raw.chars().count();
-        if !(8..=128).contains(&length) {
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
             return Err(invalid("password", "must be 8 to 128 characters"));
         }
         Ok(Password(raw.to_string()))

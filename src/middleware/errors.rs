@@ -1,4 +1,4 @@
-//! Layer 3: every error response leaves with the JSON body of API.md: actix's own 404,
+//! Layer 3: every error response leaves with the JSON error body: actix's own 404,
 //! 405, 413 and 400, errors raised by inner layers, and panics, which become a 500.
 //!
 //! The request cannot be kept aside while inner layers run (routing needs sole ownership

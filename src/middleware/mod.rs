@@ -1,7 +1,11 @@
-//! The middleware chain of ARCHITECTURE.md, outermost first:
+//! The middleware chain (docs/architecture.md), outermost first:
 //!
 //! 1. request log, 2. security headers, 3. error normaliser, 4. CORS, 5. session,
 //! 6. auth context, 7. auth gate.
+//!
+//! The request log is outermost so that it sees every answer, refusals of the inner layers
+//! and panics turned into 500 included: it writes the log line and records the HTTP
+//! series (by route template, status and latency) in one place.
 //!
 //! actix-web runs the wrapper registered last first, so a hand-written `.wrap` list reads
 //! backwards, and a wrong order compiles. Here [`Chain`] takes the layers one by one in

@@ -1,5 +1,6 @@
 //! Layer 1: one log line per request (method, path, status, duration, request id) and the
-//! HTTP counters of `/metrics`. The value of every query parameter that names a token is
+//! HTTP series of `/metrics`, labelled with the route template the request matched
+//! (`/api/messages/{id}`, never the path itself; `unmatched` when none did). The value of every query parameter that names a token is
 //! redacted, however it is spelled, and no header value (`Authorization`, `Cookie`,
 //! `Set-Cookie` or any other) is ever written, so a credential cannot reach the log.
 
@@ -26,12 +27,19 @@ pub async fn log_request(
     let request_id = request_id(&req);
     let method = req.method().clone();
     let target = redacted_target(req.path(), req.query_string());
+    // The resource map knows the template before routing has run.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.to_string());
     let result = next.call(req).await;
     let status = match &result {
         Ok(response) => response.status(),
         Err(error) => error.as_response_error().status_code(),
     };
     state.metrics.http_response(status.as_u16());
+    state
+        .metrics
+        .http_route_response(&method, &route, status.as_u16(), started.elapsed());
     log::info!(
         "{method} {target} {} {:.1}ms id={request_id}",
         status.as_u16(),

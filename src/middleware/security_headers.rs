@@ -1,5 +1,6 @@
 //! Layer 2: security headers on every HTTP response, including errors, but never on a
-//! `101 Switching Protocols` (seed 000, finding 3).
+//! `101 Switching Protocols`. One Content Security Policy fits the bundled page and every
+//! other route; Swagger UI under `/docs` gets one of its own.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,9 +15,24 @@ pub struct SecurityHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+/// Whether `path` is Swagger UI's (`/docs` and its files), which has a policy of its own.
+fn is_docs(path: &str) -> bool {
+    path == "/docs" || path.starts_with("/docs/")
+}
+
 /// Fit for the bundled page: its scripts and styles are files of its own, never inline.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+
+/// Fit for Swagger UI at `/docs`: its scripts and style sheets are its own files, it fetches
+/// `/openapi.json` and the requests tried from it on this origin, its icons are `data:` SVG,
+/// React sets `style` attributes on the elements it draws (which `style-src-attr` allows
+/// without allowing any inline style sheet or script), and its bundle inserts one fixed
+/// style sheet, allowed by its hash alone.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
+    style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'self'; form-action 'none'; object-src 'none'";
 
 impl SecurityHeaders {
     /// The header set; `https` adds `Strict-Transport-Security`.
@@ -45,9 +61,15 @@ impl SecurityHeaders {
         SecurityHeaders { headers }
     }
 
-    fn apply(&self, headers: &mut HeaderMap) {
+    fn apply(&self, headers: &mut HeaderMap, docs: bool) {
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
+        }
+        if docs {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DOCS_CSP),
+            );
         }
     }
 }
@@ -58,17 +80,18 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let docs = is_docs(req.path());
     match next.call(req).await {
         Ok(mut response) => {
             if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-                policy.apply(response.headers_mut());
+                policy.apply(response.headers_mut(), docs);
             }
             Ok(response)
         }
         // An error that reached this far still becomes an HTTP response: give it the headers.
         Err(error) => {
             let mut response = error.error_response();
-            policy.apply(response.headers_mut());
+            policy.apply(response.headers_mut(), docs);
             Err(InternalError::from_response(error.to_string(), response).into())
         }
     }

@@ -20,10 +20,13 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// 3–32 of `a-z 0-9 _ . -`, case-insensitive.
+    #[schema(schema_with = super::openapi::username_schema)]
     pub username: String,
     /// 8–128 characters.
+    #[schema(schema_with = super::openapi::password_schema)]
     pub password: String,
     /// 1–64 characters; the username when absent.
+    #[schema(schema_with = super::openapi::display_name_schema)]
     pub display_name: Option<String>,
 }
 
@@ -67,9 +70,11 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// `POST /api/auth/register`.
+/// `POST /api/auth/register`: a new account, logged in at once.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
-    responses((status = 201, body = LoginResponse), (status = 400), (status = 409, description = "username taken")))]
+    responses((status = 201, body = LoginResponse, description = "registered and logged in; the session cookie is set"),
+        (status = 409, description = "the username is taken"),
+        (status = 503, description = "the database cannot be reached")))]
 pub async fn register(
     state: web::Data<AppState>,
     session: Session,
@@ -100,7 +105,10 @@ pub async fn register(
 
 /// `POST /api/auth/login`: 401 alike for an unknown user and a wrong password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401), (status = 429, description = "too many attempts")))]
+    responses((status = 200, body = LoginResponse, description = "logged in; the session cookie is set"),
+        (status = 401, description = "unknown user or wrong password, alike"),
+        (status = 429, description = "too many attempts for this address and username (LOGIN_ATTEMPTS_PER_MIN)"),
+        (status = 503, description = "the database cannot be reached")))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -183,9 +191,11 @@ async fn start_session(
     })
 }
 
-/// `POST /api/auth/logout`: revokes the caller's login session server-side, so the cookie,
-/// any copy of it and every token of that login stop working.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
+/// `POST /api/auth/logout`: ends the caller's login session.
+///
+/// The session is revoked server-side, so the cookie, any copy of it and every token of
+/// that login stop working.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "the login session is revoked")), security(("bearer" = [])))]
 pub async fn logout(
     state: web::Data<AppState>,
     session: Session,
@@ -201,8 +211,8 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/auth/me`.
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = MeResponse), (status = 401)), security(("bearer" = [])))]
+/// `GET /api/auth/me`: who the credentials belong to.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = MeResponse)), security(("bearer" = [])))]
 pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, AppError> {
     let user = db::users::find(&state.db, caller.0.user_id.get())
         .await
@@ -212,7 +222,7 @@ pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResp
 }
 
 /// `POST /api/auth/token`: a fresh token for the caller's login session.
-#[utoipa::path(post, path = "/api/auth/token", tag = "auth", responses((status = 200, body = TokenResponse), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/auth/token", tag = "auth", responses((status = 200, body = TokenResponse)), security(("bearer" = [])))]
 pub async fn refresh_token(
     state: web::Data<AppState>,
     caller: AuthUser,

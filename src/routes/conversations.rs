@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::JsonBody;
+use super::{openapi, JsonBody};
 use crate::auth::AuthUser;
 use crate::db::models::{Conversation, ConversationView, MemberView, MessageView};
 use crate::domain::{ConversationId, MessageId, UserId};
@@ -17,16 +17,19 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 pub struct CreateConversation {
     /// 1–200 characters.
+    #[schema(schema_with = openapi::title_schema)]
     pub title: String,
-    /// Usernames to add besides the caller, who becomes the owner.
+    /// Usernames to add besides the caller, who becomes the owner; each must exist.
     #[serde(default)]
+    #[schema(schema_with = openapi::members_schema)]
     pub members: Vec<String>,
 }
 
 /// Body of `POST /api/conversations/{id}/members`.
 #[derive(Deserialize, ToSchema)]
 pub struct AddMember {
-    /// Who to add.
+    /// Who to add: a registered username.
+    #[schema(schema_with = openapi::username_schema)]
     pub username: String,
 }
 
@@ -84,7 +87,8 @@ async fn with_members(
 
 /// `POST /api/conversations`: the caller owns it; unknown usernames are named in a 400.
 #[utoipa::path(post, path = "/api/conversations", tag = "conversations", request_body = CreateConversation,
-    responses((status = 201, body = ConversationResponse), (status = 400), (status = 401)), security(("bearer" = [])))]
+    responses((status = 201, body = ConversationResponse),
+        (status = 400, description = "a field out of its limits, or a username that does not exist")), security(("bearer" = [])))]
 pub async fn create_conversation(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -100,7 +104,7 @@ pub async fn create_conversation(
 
 /// `GET /api/conversations`: the caller's, newest activity first.
 #[utoipa::path(get, path = "/api/conversations", tag = "conversations",
-    responses((status = 200, body = ConversationsResponse), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = ConversationsResponse)), security(("bearer" = [])))]
 pub async fn list_conversations(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -118,8 +122,8 @@ pub async fn list_conversations(
 }
 
 /// `GET /api/conversations/{id}`: with its members.
-#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", params(("id" = i64, Path)),
-    responses((status = 200, body = ConversationResponse), (status = 401), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", params(("id" = i64, Path, minimum = 1, description = "the conversation")),
+    responses((status = 200, body = ConversationResponse), (status = 404, description = "no such conversation, or the caller is not a member")), security(("bearer" = [])))]
 pub async fn get_conversation(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -134,8 +138,12 @@ pub async fn get_conversation(
 }
 
 /// `POST /api/conversations/{id}/members`: owner only; 201 added, 200 already a member.
-#[utoipa::path(post, path = "/api/conversations/{id}/members", tag = "conversations", params(("id" = i64, Path)), request_body = AddMember,
-    responses((status = 201, body = ConversationResponse), (status = 200, body = ConversationResponse), (status = 400), (status = 401), (status = 403), (status = 404)),
+#[utoipa::path(post, path = "/api/conversations/{id}/members", tag = "conversations", params(("id" = i64, Path, minimum = 1, description = "the conversation")), request_body = AddMember,
+    responses((status = 201, body = ConversationResponse, description = "added"),
+        (status = 200, body = ConversationResponse, description = "already a member"),
+        (status = 400, description = "no user has this username"),
+        (status = 403, description = "the caller is a member but not the owner"),
+        (status = 404, description = "no such conversation, or the caller is not a member")),
     security(("bearer" = [])))]
 pub async fn add_member(
     state: web::Data<AppState>,
@@ -158,8 +166,11 @@ pub async fn add_member(
 /// `DELETE /api/conversations/{id}/members/{user_id}`: the owner removes others, a member
 /// removes themself.
 #[utoipa::path(delete, path = "/api/conversations/{id}/members/{user_id}", tag = "conversations",
-    params(("id" = i64, Path), ("user_id" = i64, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+    params(("id" = i64, Path, minimum = 1, description = "the conversation"),
+        ("user_id" = i64, Path, minimum = 1, description = "the member to remove")),
+    responses((status = 204, description = "removed"),
+        (status = 403, description = "only the owner removes others; the owner cannot leave"),
+        (status = 404, description = "no such conversation or member, or the caller is not a member")), security(("bearer" = [])))]
 pub async fn remove_member(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -174,8 +185,10 @@ pub async fn remove_member(
 }
 
 /// `POST /api/conversations/{id}/read`: moves the caller's read marker forward.
-#[utoipa::path(post, path = "/api/conversations/{id}/read", tag = "conversations", params(("id" = i64, Path)), request_body = MarkRead,
-    responses((status = 204), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/conversations/{id}/read", tag = "conversations", params(("id" = i64, Path, minimum = 1, description = "the conversation")), request_body = MarkRead,
+    responses((status = 204, description = "the read marker is at the message, or already past it"),
+        (status = 400, description = "the message is not of this conversation"),
+        (status = 404, description = "no such conversation, or the caller is not a member")), security(("bearer" = [])))]
 pub async fn mark_read(
     state: web::Data<AppState>,
     caller: AuthUser,

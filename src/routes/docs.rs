@@ -1,105 +1,62 @@
-//! `/openapi.json`, generated from the handlers' own annotations (utoipa), and `/docs`,
-//! a page rendered from the same document on the server, so it needs no script at all.
+//! `/docs`: Swagger UI over `/openapi.json`. Its files are compiled into the binary (the
+//! `utoipa-swagger-ui` crate's vendored copy), so nothing is fetched at build or run time,
+//! and its scripts and styles are files of their own, which the `/docs` Content Security
+//! Policy (`middleware::security_headers`) allows and nothing more.
 
-use actix_web::{http::header::ContentType, HttpResponse};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use std::sync::Arc;
 
-use super::{auth, conversations, health, messages, page, users, ws, ws_echo, ws_info};
-use crate::error::ErrorBody;
+use actix_web::{http::header::ContentType, web, HttpResponse};
+use utoipa_swagger_ui::Config;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "palaver", description = "Real-time chat server: HTTP API. The WebSocket protocol is described at /ws/schema.json."),
-    paths(
-        page::index, health::health, health::ready_doc, health::live, health::metrics, openapi_json, docs_page,
-        auth::register, auth::login, auth::logout, auth::me, auth::refresh_token,
-        users::search_users,
-        conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
-        conversations::add_member, conversations::remove_member, conversations::mark_read,
-        messages::send_message, messages::list_messages, messages::get_message, messages::edit_message, messages::delete_message,
-        ws::connect, ws::connect_bound, ws_echo::echo, ws_info::ws_config, ws_info::ws_health, ws_info::ws_stats, ws_info::ws_schema,
-    ),
-    components(schemas(ErrorBody)),
-    modifiers(&BearerAuth)
-)]
-/// The OpenAPI document of every HTTP route, generated from the handlers' annotations.
-pub struct ApiDoc;
+use crate::error::AppError;
 
-struct BearerAuth;
+/// Where the UI reads the document from.
+const OPENAPI_URL: &str = "/openapi.json";
 
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+/// The UI's settings: the one document, no request to an outside validator, the token
+/// entered under "Authorize" kept across reloads of the page.
+fn ui_config() -> Arc<Config<'static>> {
+    Arc::new(
+        Config::from(OPENAPI_URL)
+            .validator_url("none")
+            .persist_authorization(true)
+            .try_it_out_enabled(true)
+            .display_request_duration(true),
+    )
+}
+
+/// `GET /docs`: Swagger UI, the API reference to read and try.
+#[utoipa::path(get, path = "/docs", tag = "service",
+    responses((status = 200, description = "Swagger UI over /openapi.json", content_type = "text/html")))]
+pub async fn docs_page() -> Result<HttpResponse, AppError> {
+    serve("index.html")
+}
+
+/// `GET /docs/{file}`: the UI's scripts, styles and icons.
+pub async fn docs_asset(file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let file = file.into_inner();
+    serve(if file.is_empty() { "index.html" } else { &file })
+}
+
+fn serve(file: &str) -> Result<HttpResponse, AppError> {
+    let found = utoipa_swagger_ui::serve(file, ui_config())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot serve /docs/{file}: {e}")))?;
+    let Some(found) = found else {
+        return Err(AppError::NotFound(format!("no route for /docs/{file}")));
+    };
+    if file == "index.html" {
+        // The page links its files relatively (`./swagger-ui.css`); anchored at /docs/ they
+        // resolve the same from `/docs` and `/docs/`.
+        let html = String::from_utf8_lossy(&found.bytes).replacen(
+            "<head>",
+            "<head><base href=\"/docs/\">",
+            1,
         );
+        return Ok(HttpResponse::Ok()
+            .insert_header(ContentType::html())
+            .body(html.replace("<title>Swagger UI</title>", "<title>palaver API</title>")));
     }
-}
-
-/// `GET /openapi.json`.
-#[utoipa::path(get, path = "/openapi.json", tag = "service", responses((status = 200, description = "this document")))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
-}
-
-/// `GET /docs`: every route with its summary and answers.
-#[utoipa::path(get, path = "/docs", tag = "service", responses((status = 200, description = "the API reference", content_type = "text/html")))]
-pub async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(ContentType::html())
-        .body(render(&ApiDoc::openapi()))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn render(doc: &utoipa::openapi::OpenApi) -> String {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>palaver API</title>\
-         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"docs\"><h1>palaver API</h1>\
-         <p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>. Errors have the body \
-         <code>{\"error\":{\"code\",\"message\"}}</code>.</p>",
-    );
-    for (path, item) in doc.paths.paths.iter() {
-        let operations = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("DELETE", &item.delete),
-        ];
-        for (method, operation) in operations {
-            let Some(op) = operation else { continue };
-            let summary = op
-                .summary
-                .as_deref()
-                .or(op.description.as_deref())
-                .unwrap_or("");
-            let statuses: Vec<String> = op.responses.responses.keys().map(|s| escape(s)).collect();
-            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-            html.push_str(&format!(
-                "<section><h2><code>{method} {}</code></h2><p>{}</p><p>Answers: {}{}</p></section>",
-                escape(path),
-                escape(summary),
-                statuses.join(", "),
-                if secured {
-                    " · needs a bearer token or the session cookie"
-                } else {
-                    ""
-                }
-            ));
-        }
-    }
-    html.push_str("</main></body></html>");
-    html
+    Ok(HttpResponse::Ok()
+        .content_type(found.content_type)
+        .body(found.bytes.into_owned()))
 }

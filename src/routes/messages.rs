@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::JsonBody;
+use super::{openapi, JsonBody};
 use crate::auth::AuthUser;
 use crate::db::models::MessageView;
 use crate::domain::{ConversationId, MessageId};
@@ -20,8 +20,10 @@ pub struct SendMessage {
     /// Where to send.
     pub conversation_id: ConversationId,
     /// 1 to `MAX_CONTENT_CHARS` characters.
+    #[schema(schema_with = openapi::content_schema)]
     pub content: String,
     /// The client's own id; a repeat returns the first message.
+    #[schema(schema_with = openapi::client_msg_id_schema)]
     pub client_msg_id: Option<String>,
 }
 
@@ -29,19 +31,26 @@ pub struct SendMessage {
 #[derive(Deserialize, ToSchema)]
 pub struct EditMessage {
     /// The new content.
+    #[schema(schema_with = openapi::content_schema)]
     pub content: String,
 }
 
-/// Query of `GET /api/messages`; read as text so each bad value gets a 400 naming it.
+/// Query of `GET /api/messages`; read as text so each bad value gets a 400 naming it, and
+/// documented as the server reads it.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// The conversation (required).
+    /// The conversation.
+    #[param(value_type = i64, required = true, minimum = 1)]
     pub conversation_id: Option<String>,
-    /// The page right before this message id.
+    /// The page right before this message id; not together with `after`.
+    #[param(value_type = i64, required = false, minimum = 1)]
     pub before: Option<String>,
-    /// The page right after this message id.
+    /// The page right after this message id; not together with `before`.
+    #[param(value_type = i64, required = false, minimum = 1)]
     pub after: Option<String>,
-    /// 1–200, default 50.
+    /// How many messages, 50 when absent.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
@@ -92,8 +101,10 @@ pub struct MessagesResponse {
 
 /// `POST /api/messages`: 201 stored, 200 the same `client_msg_id` again.
 #[utoipa::path(post, path = "/api/messages", tag = "messages", request_body = SendMessage,
-    responses((status = 201, body = MessageResponse), (status = 200, body = MessageResponse, description = "a repeated client_msg_id"),
-        (status = 400), (status = 401), (status = 404), (status = 429)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageResponse, description = "stored"),
+        (status = 200, body = MessageResponse, description = "a repeated client_msg_id: the first message"),
+        (status = 404, description = "no such conversation, or the caller is not a member"),
+        (status = 429, description = "past the sender's rate (RATE_LIMIT_PER_SEC, RATE_LIMIT_BURST)")), security(("bearer" = [])))]
 pub async fn send_message(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -126,7 +137,9 @@ pub async fn send_message(
 
 /// `GET /api/messages?conversation_id=&before=&after=&limit=`: ascending by id.
 #[utoipa::path(get, path = "/api/messages", tag = "messages", params(ListQuery),
-    responses((status = 200, body = MessagesResponse), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = MessagesResponse),
+        (status = 400, description = "a parameter out of its limits, or both before and after"),
+        (status = 404, description = "no such conversation, or the caller is not a member")), security(("bearer" = [])))]
 pub async fn list_messages(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -143,9 +156,10 @@ pub async fn list_messages(
     }))
 }
 
-/// `GET /api/messages/{id}`.
-#[utoipa::path(get, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path)),
-    responses((status = 200, body = MessageResponse), (status = 401), (status = 404)), security(("bearer" = [])))]
+/// `GET /api/messages/{id}`: one message.
+#[utoipa::path(get, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path, minimum = 1, description = "the message")),
+    responses((status = 200, body = MessageResponse),
+        (status = 404, description = "no such message, or not in a conversation of the caller")), security(("bearer" = [])))]
 pub async fn get_message(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -161,8 +175,10 @@ pub async fn get_message(
 }
 
 /// `PUT /api/messages/{id}`: the sender edits; sets `edited_at`.
-#[utoipa::path(put, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path)), request_body = EditMessage,
-    responses((status = 200, body = MessageResponse), (status = 400), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path, minimum = 1, description = "the message")), request_body = EditMessage,
+    responses((status = 200, body = MessageResponse),
+        (status = 403, description = "only the sender edits"),
+        (status = 404, description = "no such message, deleted, or not in a conversation of the caller")), security(("bearer" = [])))]
 pub async fn edit_message(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -177,8 +193,10 @@ pub async fn edit_message(
 }
 
 /// `DELETE /api/messages/{id}`: the sender or the conversation's owner; a soft delete.
-#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = i64, Path, minimum = 1, description = "the message")),
+    responses((status = 204, description = "deleted"),
+        (status = 403, description = "neither the sender nor the conversation's owner"),
+        (status = 404, description = "no such message, or not in a conversation of the caller")), security(("bearer" = [])))]
 pub async fn delete_message(
     state: web::Data<AppState>,
     caller: AuthUser,

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod docs;
 pub mod health;
 pub mod messages;
+pub mod openapi;
 pub mod page;
 pub mod users;
 pub mod ws;
@@ -51,7 +52,10 @@ where
     }
 }
 
-/// Every route of API.md.
+/// Where Prometheus reads the metrics; `startup` decides on which listener.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// Every route of the server (docs/api.md).
 pub fn endpoints() -> Vec<Endpoint> {
     use Access::{Protected, Public};
     vec![
@@ -59,9 +63,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Public, Method::GET, "/health", health::health),
         endpoint(Public, Method::GET, "/health/ready", health::health),
         endpoint(Public, Method::GET, "/health/live", health::live),
-        endpoint(Public, Method::GET, "/metrics", health::metrics),
-        endpoint(Public, Method::GET, "/openapi.json", docs::openapi_json),
+        endpoint(Public, Method::GET, METRICS_PATH, health::metrics),
+        endpoint(Public, Method::GET, "/openapi.json", openapi::openapi_json),
         endpoint(Public, Method::GET, "/docs", docs::docs_page),
+        endpoint(Public, Method::GET, "/docs/{file:.*}", docs::docs_asset),
         endpoint(Public, Method::POST, "/api/auth/register", auth::register),
         endpoint(Public, Method::POST, "/api/auth/login", auth::login),
         endpoint(Protected, Method::POST, "/api/auth/logout", auth::logout),

@@ -15,7 +15,8 @@ const SEARCH_LIMIT: i64 = 20;
 /// Query of `GET /api/users`.
 #[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {
-    /// Username prefix, case-insensitive.
+    /// Username prefix, case-insensitive; no control character. Every user when absent.
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub query: Option<String>,
 }
 
@@ -28,7 +29,8 @@ pub struct UsersResponse {
 
 /// `GET /api/users?query=ali`: up to 20 users by username prefix.
 #[utoipa::path(get, path = "/api/users", tag = "users", params(SearchQuery),
-    responses((status = 200, body = UsersResponse), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = UsersResponse),
+        (status = 400, description = "the query holds a control character")), security(("bearer" = [])))]
 pub async fn search_users(
     state: web::Data<AppState>,
     _caller: AuthUser,

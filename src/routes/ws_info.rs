@@ -33,7 +33,7 @@ pub async fn ws_config(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-/// `GET /ws/health`.
+/// `GET /ws/health`: the live side is up, and how many sockets it holds.
 #[utoipa::path(get, path = "/ws/health", tag = "websocket", responses((status = 200, description = "socket side up")))]
 pub async fn ws_health(state: web::Data<AppState>) -> HttpResponse {
     let (connections, _) = state.chat.slots.counts();

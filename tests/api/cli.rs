@@ -1,11 +1,13 @@
 //! The built binary: it refuses a bad configuration with one line naming the variable
-//! before binding anything, and runs the commands of CONFIG.md (`palaver migrate`,
-//! `palaver token --user NAME`).
+//! before binding anything, binds before it creates or migrates a database, reports every
+//! start-up failure in one line, and runs its commands (`palaver migrate`,
+//! `palaver token --user NAME`, `palaver health`).
 
 use std::process::Command;
 
 use crate::support::{
-    assert_refused_in_one_line, run_binary, run_binary_in, run_palaver, spawn_app, Auth,
+    assert_refused_in_one_line, run_binary, run_binary_in, run_command, run_palaver, spawn_app,
+    Auth, ServerProcess,
 };
 
 #[actix_rt::test]
@@ -144,4 +146,98 @@ fn check_config_prints_the_effective_configuration_with_its_secrets_masked() {
     let stdout = String::from_utf8_lossy(&printed.stdout);
     assert!(stdout.contains("max_frame_bytes: 12345"), "{stdout}");
     assert!(!stdout.contains(secret), "the secret is masked: {stdout}");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_naming_bind_addr_before_any_database_is_created() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+
+    let output = run_binary_in(
+        workdir.path(),
+        &[
+            ("APP_ENV", "test"),
+            ("BIND_ADDR", &addr),
+            ("DATABASE_URL", "sqlite://palaver.db"),
+        ],
+    );
+
+    assert_refused_in_one_line(&output, "BIND_ADDR");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&addr));
+    assert!(
+        !workdir.path().join("palaver.db").exists(),
+        "the database was created before the address was found taken"
+    );
+}
+
+#[test]
+fn a_metrics_address_in_use_is_one_line_naming_metrics_bind() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+
+    let output = run_binary_in(
+        workdir.path(),
+        &[
+            ("APP_ENV", "test"),
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("METRICS_BIND", &addr),
+            ("DATABASE_URL", "sqlite://palaver.db"),
+        ],
+    );
+
+    assert_refused_in_one_line(&output, "METRICS_BIND");
+    assert!(!workdir.path().join("palaver.db").exists());
+}
+
+#[test]
+fn a_start_up_failure_in_a_json_log_is_one_json_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+
+    let output = run_binary(&[
+        ("APP_ENV", "test"),
+        ("BIND_ADDR", &addr),
+        ("LOG_FORMAT", "json"),
+    ]);
+
+    assert_refused_in_one_line(&output, "BIND_ADDR");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line: serde_json::Value = serde_json::from_str(stderr.trim()).expect("a JSON line");
+    assert_eq!(line["level"], "ERROR", "{line}");
+}
+
+#[test]
+fn palaver_health_exits_0_for_a_ready_server() {
+    let server = ServerProcess::start(&[]);
+    let addr = format!("127.0.0.1:{}", server.port);
+
+    let output = run_command(
+        &["health"],
+        &[
+            ("APP_ENV", "test"),
+            ("BIND_ADDR", &addr),
+            ("RUST_LOG", "error"),
+        ],
+    );
+
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn palaver_health_exits_1_in_one_line_when_nothing_answers() {
+    // A port that was free a moment ago and is closed now.
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").to_string()
+    };
+
+    let output = run_command(
+        &["health", "--addr", &addr],
+        &[("APP_ENV", "test"), ("RUST_LOG", "error")],
+    );
+
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_refused_in_one_line(&output, &addr);
 }

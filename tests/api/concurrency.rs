@@ -1,5 +1,5 @@
 //! Concurrent senders: `seq` is assigned in the insert's own transaction, so messages sent
-//! at once still number 1, 2, 3 … with no gap and no duplicate (API.md, Messages).
+//! at once still number 1, 2, 3 … with no gap and no duplicate.
 
 use futures_util::future::join_all;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Configuration (CONFIG.md): defaults, modes, and every refusal naming its variable.
+//! Configuration (docs/configuration.md): defaults, modes, and every refusal naming its variable.
 //! `Config::load` takes a lookup function, so no test touches the process environment.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Layer 4, CORS (seed 000 #2: a CORS layer that was built but never installed): preflights
+//! Layer 4, CORS (a layer built and then never installed must not happen again): preflights
 //! and cross-origin requests from allowed origins get their headers, others do not.
 
 use awc::http::Method;

@@ -1,6 +1,6 @@
 //! Logout revokes the login session server-side: its cookie, any copy of it and every
-//! token naming it stop working, and nothing else does (ARCHITECTURE.md, Credentials and
-//! revocation).
+//! token naming it stop working, and nothing else does (docs/architecture.md, Data model,
+//! on login sessions).
 
 use awc::http::Method;
 

@@ -1,4 +1,4 @@
-//! Adding and removing members, and the order of refusals (ARCHITECTURE.md): not a member
+//! Adding and removing members, and the order of refusals (docs/api.md): not a member
 //! 404, then not allowed 403, then an invalid target 400 or a target not a member 404.
 
 use crate::support::{alice_bob_and_carol, has_member, Auth};

@@ -28,7 +28,7 @@ async fn sending_returns_201_with_the_stored_message() {
     assert!(message["edited_at"].is_null());
     assert_eq!(message["deleted"], false);
     let fields: Vec<&String> = message.as_object().expect("object").keys().collect();
-    assert_eq!(fields.len(), 9, "exactly the fields of API.md: {fields:?}");
+    assert_eq!(fields.len(), 9, "the nine fields of a message: {fields:?}");
 }
 
 #[actix_rt::test]
@@ -266,7 +266,7 @@ async fn a_client_msg_id_with_a_nul_character_is_400_naming_it_and_nothing_is_st
 
 #[actix_rt::test]
 async fn post_and_get_messages_answer_201_and_200_for_a_member() {
-    // seed 003 #2: the messages API exists and works end to end.
+    // The messages API exists and works end to end.
     let (app, alice, bob, id) = spawn_app_with_alice_and_bob().await;
 
     let sent = app

@@ -1,4 +1,4 @@
-//! The middleware chain observed from outside (ARCHITECTURE.md): each layer leaves a mark
+//! The middleware chain observed from outside (docs/architecture.md): each layer leaves a mark
 //! a client can see, on successes and on errors alike.
 
 use awc::cookie::Cookie;
@@ -195,7 +195,7 @@ async fn a_missing_static_asset_is_a_json_404() {
 
 #[actix_rt::test]
 async fn a_cookie_authenticated_request_reaches_the_handler_as_that_user() {
-    // seed 004: the auth context reads the session the session layer opened.
+    // The auth context reads the session the session layer opened.
     let app = spawn_app().await;
     let alice = app.signup("alice").await;
     let cookie = app.login_cookie(&alice).await;

@@ -1,4 +1,4 @@
-//! ARCHITECTURE.md, Order of refusals: where several refusals apply, the first in this
+//! The order of refusals (docs/api.md, Errors): where several refusals apply, the first in this
 //! order answers: route 404/405, credentials 401, unreadable body 413/415/400, not a
 //! member 404, not allowed 403, invalid target 400. (The membership cases live in
 //! `members.rs` and `message_changes.rs`.)

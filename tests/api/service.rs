@@ -143,7 +143,7 @@ async fn openapi_json_describes_every_route_of_the_api() {
 }
 
 #[actix_rt::test]
-async fn docs_is_an_html_page() {
+async fn docs_is_an_html_page_over_the_document_that_describes_the_api() {
     let app = spawn_app().await;
 
     let response = app.get("/docs", Auth::None).await;
@@ -153,7 +153,10 @@ async fn docs_is_an_html_page() {
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/html")));
     assert!(response.text().to_ascii_lowercase().contains("<html"));
-    assert!(response.text().contains("/api/messages"));
+    let initializer = app.get("/docs/swagger-initializer.js", Auth::None).await;
+    assert!(initializer.text().contains("/openapi.json"));
+    let document = app.get("/openapi.json", Auth::None).await.text();
+    assert!(document.contains("/api/messages"));
 }
 
 #[actix_rt::test]

@@ -1,5 +1,5 @@
-//! Bearer tokens: what they carry, and every claim checked on every use (API.md, Auth;
-//! seed 003 #1: a token signed with another secret never gets in).
+//! Bearer tokens: what they carry, and every claim checked on every use (docs/api.md;
+//! a token signed with another secret never gets in).
 
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};

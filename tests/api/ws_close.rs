@@ -1,4 +1,4 @@
-//! Close codes for frames the server will not take (PROTOCOL.md, Close codes): 1000 answers
+//! Close codes for frames the server will not take (docs/protocol.md): 1000 answers
 //! a client's close, 1003 a binary frame, 1007 text that is not UTF-8, 1009 a frame over
 //! `MAX_FRAME_BYTES`, or over 4 KiB before authentication and on `/ws/test`.
 

@@ -1,4 +1,4 @@
-//! Messages over sockets (PROTOCOL.md, Frames and Delivery): `ack` to the sending socket
+//! Messages over sockets (docs/protocol.md, Delivery and resuming): `ack` to the sending socket
 //! once stored, `message` to every other joined socket, a repeated `client_msg_id` answered
 //! with the original and delivered nowhere, changes made over HTTP delivered alike, every
 //! socket seeing a conversation in id and `seq` order, and `history` `after` resuming it.

@@ -1,7 +1,7 @@
 //! First-message authentication and what a socket may do before and after it
-//! authenticates (PROTOCOL.md, Frames): before it only `auth`, `initial` and `ping` are
+//! authenticates (docs/protocol.md): before it only `auth`, `initial` and `ping` are
 //! taken, a well-formed frame with a bad token closes 1008, `user_id` in `initial` is a
-//! claim checked against the proven identity (seed 001), an authenticated socket never
+//! claim checked against the proven identity, an authenticated socket never
 //! gets a second `ready`, and a bound socket of a non-member closes 4003.
 
 use serde_json::json;

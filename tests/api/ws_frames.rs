@@ -1,4 +1,4 @@
-//! The request/reply frames of PROTOCOL.md on an authenticated socket: `ready`,
+//! The request/reply frames of the protocol on an authenticated socket: `ready`,
 //! `join`/`joined`, `leave`/`left`, `ping`/`pong`, `typing`, `read`, `refresh`, every reply
 //! echoing `ref`; and malformed frames, which get `error` `bad_request` and leave the
 //! socket open.

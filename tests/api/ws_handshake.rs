@@ -1,7 +1,7 @@
-//! Credentials at the WebSocket handshake (PROTOCOL.md, Handshake): every credential form
+//! Credentials at the WebSocket handshake (docs/protocol.md): every credential form
 //! gets in, and every invalid or missing one is refused with an ordinary JSON answer before
-//! the upgrade, the first present credential deciding. These are the incidents of the seeds
-//! (ARCHITECTURE.md: 000 #1, #3, #4, 001, 002, 004) seen from outside.
+//! the upgrade, the first present credential deciding: the handshake's failures that must
+//! never happen, seen from outside.
 
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! The handshake's other checks (PROTOCOL.md, Handshake): Origin (403), the socket limits
+//! The handshake's other checks (docs/protocol.md): Origin (403), the socket limits
 //! (429, 503) and membership of a bound socket's conversation (404), in that order after
 //! credentials; and actix's own answers to handshakes that are not valid WebSocket
 //! handshakes (400, 405, 426), all with the JSON error body.

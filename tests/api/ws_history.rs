@@ -1,4 +1,4 @@
-//! `history` over a socket (PROTOCOL.md, Frames): ascending by id, paged exactly as
+//! `history` over a socket (docs/protocol.md): ascending by id, paged exactly as
 //! `GET /api/messages`, refusals as `error` frames echoing `ref`.
 
 use serde_json::json;

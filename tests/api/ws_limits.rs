@@ -1,4 +1,4 @@
-//! Limits on a socket (PROTOCOL.md, Close codes; CONFIG.md): single rate-limit excesses
+//! Limits on a socket (docs/protocol.md, Close codes): single rate-limit excesses
 //! get `error` `rate_limited`, repeated ones close only the offending socket with 4029; a
 //! reader too slow for its outbound queue is closed with 4002; first-message
 //! authentication past `MAX_SOCKETS_PER_USER` closes 1013.

@@ -1,4 +1,4 @@
-//! How long a socket lives (PROTOCOL.md, Liveness): the heartbeat closes a silent client
+//! How long a socket lives (docs/protocol.md, Liveness): the heartbeat closes a silent client
 //! with 4000, a token's expiry closes its socket with 4001 unless a `refresh` came first,
 //! logout closes exactly the sockets of that login session with 4001, and an
 //! unauthenticated socket has `FIRST_MESSAGE_TIMEOUT_SECS` to authenticate before 1008.

@@ -1,4 +1,4 @@
-//! Who is in a room (PROTOCOL.md, Frames): `presence` when a user's first socket joins a
+//! Who is in a room (docs/protocol.md): `presence` when a user's first socket joins a
 //! conversation's room and when their last one leaves it, `member_added`/`member_removed`
 //! for changes made over HTTP, and a removed user's sockets losing the room at once: a
 //! `/ws` socket gets `left` with reason `removed`, a bound socket closes 4003.

@@ -1,4 +1,4 @@
-//! The socket side's public HTTP and test endpoints (PROTOCOL.md, Endpoints): `/ws/test`
+//! The socket side's public HTTP and test endpoints (docs/protocol.md, Endpoints): `/ws/test`
 //! echoes without authentication, `/ws/config` tells a client how to connect, `/ws/health`
 //! and `/ws/stats` report counts, `/ws/schema.json` describes every frame.
 

@@ -1,4 +1,4 @@
-//! A graceful shutdown (PROTOCOL.md, Close codes; CONFIG.md, `SHUTDOWN_TIMEOUT_SECS`):
+//! A graceful shutdown (close code 1001, `SHUTDOWN_TIMEOUT_SECS`):
 //! every open socket gets 1001 so its client reconnects elsewhere, and no new handshake is
 //! accepted once the shutdown has begun.
 

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub address: String,
     /// The port the server bound, for the clients that dial it themselves.
     pub port: u16,
+    /// The port of the `METRICS_BIND` listener, when the server has one.
+    pub metrics_port: Option<u16>,
     /// The server's shared state, for the few checks that look inside.
     pub state: Data<AppState>,
     /// The variables this server was configured with, so a second instance can share them.
@@ -118,12 +120,14 @@ async fn start(
         .await
         .expect("the application starts");
     let port = application.port();
+    let metrics_port = application.metrics_port();
     let state = application.state();
     let shutdown = application.shutdown_handle();
     actix_rt::spawn(application.run_until_stopped());
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         state,
         vars,
         // Generous: a busy machine hashing passwords must not turn into a flaky timeout.

@@ -32,7 +32,18 @@ pub fn run_binary(vars: &[(&str, &str)]) -> std::process::Output {
 
 /// Runs the built server binary in `workdir` with only `vars` set.
 pub fn run_binary_in(workdir: &Path, vars: &[(&str, &str)]) -> std::process::Output {
+    run_command_in(workdir, &[], vars)
+}
+
+/// Runs `palaver args…` in an empty directory with only `vars` set.
+pub fn run_command(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let workdir = tempfile::tempdir().expect("a temporary directory");
+    run_command_in(workdir.path(), args, vars)
+}
+
+fn run_command_in(workdir: &Path, args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(args)
         .env_clear()
         .envs(vars.iter().copied())
         .current_dir(workdir)

@@ -1,4 +1,4 @@
-//! The JSON frames of PROTOCOL.md that tests send or expect, built in one place: a frame a
+//! The JSON frames of the protocol that tests send or expect, built in one place: a frame a
 //! socket must receive word for word, frames the protocol calls malformed, and frames of an
 //! exact size for the limits.
 
@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::fixtures::TestUser;
 
-/// The presence frame PROTOCOL.md prescribes.
+/// The presence frame the protocol prescribes.
 pub fn presence(id: i64, user: &TestUser, status: &str) -> Value {
     json!({"type": "presence", "conversation_id": id, "user_id": user.id, "status": status})
 }
@@ -18,7 +18,7 @@ pub fn ping_of_length(len: usize) -> String {
     json!({"type": "ping", "ref": padding}).to_string()
 }
 
-/// Frames PROTOCOL.md calls malformed, named.
+/// Frames the protocol calls malformed, named.
 pub fn malformed_frames(id: i64) -> Vec<(&'static str, String)> {
     vec![
         ("not JSON", "this is not json".to_string()),

@@ -1,5 +1,5 @@
 //! Talking HTTP to a [`TestApp`]: [`Auth`] says how a request proves who is calling, and
-//! there is one helper per endpoint of API.md. Every helper sends a real request and
+//! there is one helper per endpoint of the API. Every helper sends a real request and
 //! returns the whole answer as a [`TestResponse`], so a test asserts on what a client sees.
 
 use actix_web::web::Bytes;

@@ -102,9 +102,11 @@ impl ServerProcess {
             let remaining = deadline.saturating_duration_since(Instant::now());
             match new_lines.recv_timeout(remaining) {
                 Ok(line) => {
+                    // The address ends where a text line or a JSON string does.
                     let port = line
                         .split("palaver listening on http://")
                         .nth(1)
+                        .and_then(|rest| rest.split(['"', ' ']).next())
                         .and_then(|address| address.trim().rsplit(':').next())
                         .and_then(|port| port.parse().ok());
                     if let Some(port) = port {

@@ -149,7 +149,7 @@ pub fn assert_handshake_refused(response: &RawResponse, status: u16, code: &str)
     }
 }
 
-/// Header lines carrying an invalid credential of every kind PROTOCOL.md names.
+/// Header lines carrying an invalid credential of every kind a handshake accepts.
 pub async fn invalid_credentials(app: &TestApp, alice: &TestUser) -> Vec<(&'static str, String)> {
     let now = chrono::Utc::now().timestamp();
     let other_secret = "another-secret-that-is-long-enough-0123456789";

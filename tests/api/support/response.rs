@@ -1,5 +1,5 @@
 //! [`TestResponse`], a whole HTTP answer read into memory, and the assertions every suite
-//! makes about answers: the JSON error body of API.md, its headers, its time format.
+//! makes about answers: the JSON error body, its headers, its time format.
 
 use actix_web::web::Bytes;
 use awc::cookie::Cookie;
@@ -7,7 +7,7 @@ use awc::http::header::HeaderMap;
 use awc::http::StatusCode;
 use serde_json::Value;
 
-/// The session cookie's name (API.md).
+/// The session cookie's name.
 pub const SESSION_COOKIE: &str = "palaver_session";
 
 /// A complete HTTP answer: status, headers, cookies and body.
@@ -97,7 +97,7 @@ impl TestResponse {
         );
     }
 
-    /// Asserts the status and the JSON error body of API.md with its code.
+    /// Asserts the status and the JSON error body with its code.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
         self.assert_status(status);
@@ -121,7 +121,7 @@ pub fn assert_json_content_type(response: &TestResponse) {
     );
 }
 
-/// The fixed security headers every HTTP answer carries (ARCHITECTURE.md, layer 2).
+/// The fixed security headers every HTTP answer carries (middleware layer 2).
 pub const SECURITY_HEADERS: [(&str, &str); 3] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
@@ -150,7 +150,7 @@ pub fn assert_security_headers(response: &TestResponse) {
     assert!(!csp.contains("unsafe-inline"), "no inline script: {csp}");
 }
 
-/// Whether `value` is an RFC 3339 UTC time with milliseconds, as API.md prescribes.
+/// Whether `value` is an RFC 3339 UTC time with milliseconds, as the API writes times.
 pub fn is_rfc3339_utc_millis(value: &serde_json::Value) -> bool {
     let Some(text) = value.as_str() else {
         return false;

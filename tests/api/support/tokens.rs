@@ -1,4 +1,4 @@
-//! Tokens of the tests' own making (API.md, Auth): reading the claims of a token the server
+//! Tokens of the tests' own making (docs/api.md): reading the claims of a token the server
 //! issued, and signing ones with changed claims or another secret, so a suite can show
 //! every claim is checked. [`KNOWN_SECRET`] is a secret a test hands the server on purpose.
 

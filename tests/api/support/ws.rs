@@ -20,7 +20,7 @@ use super::fixtures::TestUser;
 /// How long a test waits for one frame before it fails.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// How a handshake proves who is connecting (PROTOCOL.md, Handshake).
+/// How a handshake proves who is connecting (docs/protocol.md, The handshake).
 #[derive(Debug, Clone)]
 pub enum WsAuth {
     /// No credential: first-message authentication, or a refusal in `handshake` mode.
