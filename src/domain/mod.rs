@@ -6,11 +6,13 @@ mod content;
 mod ids;
 mod names;
 mod role;
+mod search_query;
 
 pub use content::{ClientMsgId, Content, Title};
 pub use ids::{ConversationId, MessageId, UserId, NOT_AN_ID};
 pub use names::{DisplayName, Password, Username, MAX_USERNAME_CHARS};
 pub use role::Role;
+pub use search_query::{SearchQuery, Sender, Term, MAX_QUERY_CHARS};
 
 /// A field that failed to parse, with the reason; becomes `400 bad_request`.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use actix_web::{http::header::ContentType, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, conversations, health, messages, page, users, ws, ws_echo, ws_info};
+use super::{auth, conversations, health, messages, page, search, users, ws, ws_echo, ws_info};
 use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
@@ -18,6 +18,7 @@ use crate::error::ErrorBody;
         conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
         conversations::add_member, conversations::remove_member, conversations::mark_read,
         messages::send_message, messages::list_messages, messages::get_message, messages::edit_message, messages::delete_message,
+        search::search_messages,
         ws::connect, ws::connect_bound, ws_echo::echo, ws_info::ws_config, ws_info::ws_health, ws_info::ws_stats, ws_info::ws_schema,
     ),
     components(schemas(ErrorBody)),

@@ -41,6 +41,9 @@ pub struct ListQuery {
     pub before: Option<String>,
     /// The page right after this message id.
     pub after: Option<String>,
+    /// The page around this message id: it and its neighbours, the older half of `limit`
+    /// up to and with it, the newer half after it; not with `before` or `after`.
+    pub around: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<String>,
 }
@@ -64,9 +67,10 @@ impl ListQuery {
                 .as_deref()
                 .map(|raw| raw.trim().parse::<i64>().map_err(|_| bad_limit()))
                 .transpose()?;
-            PageRequest::new(
+            PageRequest::with_around(
                 id("before", &self.before)?,
                 id("after", &self.after)?,
+                id("around", &self.around)?,
                 limit,
             )
         })();
@@ -81,13 +85,20 @@ pub struct MessageResponse {
     pub message: MessageView,
 }
 
-/// `{"messages","has_more"}`.
+/// `{"messages","has_more"}`, and for a page `around` a message whether more lie on
+/// each side.
 #[derive(Serialize, ToSchema)]
 pub struct MessagesResponse {
     /// The page, ascending by id.
     pub messages: Vec<MessageView>,
-    /// Whether more lie beyond the page.
+    /// Whether more lie beyond the page (on either side, for a page around a message).
     pub has_more: bool,
+    /// With `around`: whether older messages lie before the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_before: Option<bool>,
+    /// With `around`: whether newer messages lie after the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_after: Option<bool>,
 }
 
 /// `POST /api/messages`: 201 stored, 200 the same `client_msg_id` again.
@@ -124,7 +135,7 @@ pub async fn send_message(
     }))
 }
 
-/// `GET /api/messages?conversation_id=&before=&after=&limit=`: ascending by id.
+/// `GET /api/messages?conversation_id=&before=&after=&around=&limit=`: ascending by id.
 #[utoipa::path(get, path = "/api/messages", tag = "messages", params(ListQuery),
     responses((status = 200, body = MessagesResponse), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
 pub async fn list_messages(
@@ -133,13 +144,15 @@ pub async fn list_messages(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (conversation_id, page) = query.parse()?;
-    let (messages, has_more) = state
+    let page = state
         .service
-        .history(conversation_id, caller.user_id(), page)
+        .history_page(conversation_id, caller.user_id(), page)
         .await?;
     Ok(HttpResponse::Ok().json(MessagesResponse {
-        messages: messages.into_iter().map(MessageView::from).collect(),
-        has_more,
+        messages: page.messages.into_iter().map(MessageView::from).collect(),
+        has_more: page.has_more,
+        has_more_before: page.sides.map(|s| s.has_more_before),
+        has_more_after: page.sides.map(|s| s.has_more_after),
     }))
 }
 

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod health;
 pub mod messages;
 pub mod page;
+pub mod search;
 pub mod users;
 pub mod ws;
 pub mod ws_echo;
@@ -138,6 +139,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             Method::DELETE,
             "/api/messages/{id}",
             messages::delete_message,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/search",
+            search::search_messages,
         ),
         // Public to the gate: the handshake authenticates before it accepts.
         endpoint(Public, Method::GET, "/ws", ws::connect),

@@ -21,6 +21,7 @@ mod middleware;
 mod read_markers;
 mod refusal_order;
 mod registration;
+mod search;
 mod service;
 mod sessions;
 mod support;
