@@ -402,6 +402,73 @@ async fn any_text_as_q_is_answered_with_200_or_400_never_a_server_error() {
     }
 }
 
+// --- the migration ---
+
+/// Takes the search index away (its migration's `down.sql`), stores `insert` as if before
+/// it existed, and applies the migration again, as an upgraded server would.
+fn store_before_the_search_index(database_url: &str, insert: String) {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+    const PG: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+    fn redo<C: MigrationHarness<B> + SimpleConnection, B: diesel::backend::Backend>(
+        conn: &mut C,
+        migrations: EmbeddedMigrations,
+        insert: &str,
+    ) {
+        let all = diesel::migration::MigrationSource::<B>::migrations(&migrations)
+            .expect("the embedded migrations");
+        let search = all
+            .iter()
+            .find(|m| m.name().to_string().ends_with("_message_search"))
+            .expect("the search migration");
+        conn.revert_migration(search.as_ref())
+            .expect("the search index is taken away");
+        conn.batch_execute(insert).expect("the old row is stored");
+        conn.run_migration(search.as_ref())
+            .expect("the search migration runs again");
+    }
+
+    let url = database_url.to_string();
+    std::thread::spawn(move || match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let mut conn =
+                diesel::SqliteConnection::establish(path).expect("the SQLite file opens");
+            redo(&mut conn, SQLITE, &insert);
+        }
+        None => {
+            let mut conn = diesel_async::async_connection_wrapper::AsyncConnectionWrapper::<
+                diesel_async::AsyncPgConnection,
+            >::establish(&url)
+            .expect("the PostgreSQL database opens");
+            redo(&mut conn, PG, &insert);
+        }
+    })
+    .join()
+    .expect("the migration thread ends");
+}
+
+#[actix_rt::test]
+async fn messages_stored_before_the_index_existed_are_found() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let insert = format!(
+        "INSERT INTO messages (conversation_id, seq, sender_id, content, created_at) \
+         VALUES ({id}, 1, {}, 'an archived artefact', '2026-01-01 00:00:00')",
+        alice.id
+    );
+    let url = app.var("DATABASE_URL").expect("DATABASE_URL").to_string();
+
+    actix_web::rt::task::spawn_blocking(move || store_before_the_search_index(&url, insert))
+        .await
+        .expect("the blocking task ends");
+    let response = app.search(&alice, "artefact", "").await;
+
+    assert_eq!(hit_ids(&response).len(), 1, "{}", response.text());
+    assert_eq!(matched_texts(&response), [vec!["artefact"]]);
+}
+
 // --- around ---
 
 #[actix_rt::test]
