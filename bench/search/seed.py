@@ -47,13 +47,16 @@ def vocabulary(rng, size):
 
 
 def contents(rng, count, hits, words):
-    """`count` message texts; the ones at evenly spaced positions carry WORD."""
+    """`count` message texts; `hits` of them, one in every `count // hits`, carry WORD."""
     cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(words))))
     step = count // hits
     for n in range(count):
         length = rng.randint(4, 18)
         text = rng.choices(words, cum_weights=cumulative, k=length)
-        if n % step == step // 2 and n // step < hits:
+        # One hit in each stretch of `step` messages, at an offset that moves along with
+        # the stretch, so with the conversations taken in turn the hits land in as many
+        # conversations as there are (one each for the defaults).
+        if n // step < hits and n % step == (n // step) % step:
             text[rng.randrange(length)] = WORD
         sentence = " ".join(text)
         yield sentence[0].upper() + sentence[1:] + rng.choice([".", "!", "?", "", ""])
@@ -132,7 +135,7 @@ def copy_text(values):
 
 
 def psql(url, sql, stdin=None):
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-o", "/dev/null", "-c", sql],
                    input=stdin, text=True, check=True)
 
 

@@ -3,6 +3,12 @@
 //! `message_search` migrations and kept exact by the database itself). Membership is part
 //! of the statement, read as it is now, so a conversation the reader left or never joined
 //! yields nothing; hits come newest first, by id.
+//!
+//! On SQLite a prefix of four characters or more is first looked up in the index's own
+//! word list and searched as the words it begins, in the same read transaction: FTS5
+//! reads a word's list lazily, newest first, but builds a prefix's list whole, which for
+//! the prefix of a very common word means most of the index. Shorter prefixes have lists
+//! of their own (the table's `prefix` option).
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
@@ -10,7 +16,26 @@ use diesel_async::RunQueryDsl;
 
 use super::models::Message;
 use super::{Db, DbError};
+use crate::domain::SearchQuery;
 use crate::with_conn;
+
+/// Prefixes shorter than this (in characters) have lists of their own in the index.
+const INDEXED_PREFIX_CHARS: usize = 4;
+
+/// A prefix that begins more indexed words than this is searched as a prefix.
+const MAX_EXPANSION: i64 = 64;
+
+/// The indexed words a prefix begins: `?2` is the prefix followed by the greatest
+/// character, so the range holds exactly the words that begin with `?1`.
+const SQLITE_EXPAND: &str =
+    "SELECT term FROM messages_fts_vocab WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3";
+
+/// A word of the index, as [`SQLITE_EXPAND`] reads it.
+#[derive(QueryableByName)]
+struct IndexedWord {
+    #[diesel(sql_type = Text)]
+    term: String,
+}
 
 /// A message that matched, with its conversation's title.
 #[derive(Debug, Clone, QueryableByName)]
@@ -23,15 +48,13 @@ pub struct Hit {
     pub conversation_title: String,
 }
 
-/// A search, with the query already written for each engine.
+/// A search.
 #[derive(Debug, Clone)]
 pub struct Search {
     /// Who searches: only conversations they are a member of now are searched.
     pub reader_id: i64,
-    /// The FTS5 `MATCH` expression (SQLite).
-    pub fts5_match: String,
-    /// The `to_tsquery('simple', …)` text (PostgreSQL).
-    pub pg_tsquery: String,
+    /// What to find.
+    pub query: SearchQuery,
     /// Only this conversation.
     pub conversation_id: Option<i64>,
     /// Only messages of the user with this (lower-cased) username.
@@ -91,7 +114,7 @@ pub async fn search(db: &Db, search: Search) -> Result<Vec<Hit>, DbError> {
     Ok(with_conn!(
         conn,
         postgres: |c| diesel::sql_query(PG_SEARCH)
-            .bind::<Text, _>(search.pg_tsquery.clone())
+            .bind::<Text, _>(search.query.pg_tsquery())
             .bind::<BigInt, _>(search.reader_id)
             .bind::<BigInt, _>(before)
             .bind::<Nullable<BigInt>, _>(search.conversation_id)
@@ -99,14 +122,63 @@ pub async fn search(db: &Db, search: Search) -> Result<Vec<Hit>, DbError> {
             .bind::<BigInt, _>(search.limit)
             .load::<Hit>(c)
             .await,
-        sqlite: |c| diesel::sql_query(SQLITE_SEARCH)
-            .bind::<Text, _>(search.fts5_match.clone())
-            .bind::<BigInt, _>(search.reader_id)
-            .bind::<BigInt, _>(before)
-            .bind::<Nullable<BigInt>, _>(search.conversation_id)
-            .bind::<Nullable<Text>, _>(search.sender.clone())
-            .bind::<BigInt, _>(search.limit)
-            .load::<Hit>(c)
+        // One trip to the blocking pool, one read transaction for both statements.
+        sqlite: |c| {
+            let search = search.clone();
+            c.spawn_blocking(move |c| {
+                use diesel::Connection;
+                c.transaction(|c| {
+                    let expansions = expand_prefixes(c, &search.query)?;
+                    let fts5_match = search.query.fts5_match_expanded(|prefix| {
+                        expansions
+                            .iter()
+                            .find(|(p, _)| p == prefix)
+                            .map(|(_, words)| words.clone())
+                            .unwrap_or_default()
+                    });
+                    diesel::RunQueryDsl::load::<Hit>(
+                        diesel::sql_query(SQLITE_SEARCH)
+                            .bind::<Text, _>(fts5_match)
+                            .bind::<BigInt, _>(search.reader_id)
+                            .bind::<BigInt, _>(before)
+                            .bind::<Nullable<BigInt>, _>(search.conversation_id)
+                            .bind::<Nullable<Text>, _>(search.sender.clone())
+                            .bind::<BigInt, _>(search.limit),
+                        c,
+                    )
+                })
+            })
             .await
+        }
     )?)
+}
+
+/// Each prefix of four characters or more with the indexed words it begins, when there
+/// are at most [`MAX_EXPANSION`] of them (none, or too many: searched as a prefix).
+fn expand_prefixes(
+    c: &mut diesel::SqliteConnection,
+    query: &SearchQuery,
+) -> Result<Vec<(String, Vec<String>)>, diesel::result::Error> {
+    let mut expansions = Vec::new();
+    for prefix in query.prefixes() {
+        if prefix.chars().count() < INDEXED_PREFIX_CHARS
+            || expansions.iter().any(|(p, _): &(String, _)| p == prefix)
+        {
+            continue;
+        }
+        let words: Vec<IndexedWord> = diesel::RunQueryDsl::load(
+            diesel::sql_query(SQLITE_EXPAND)
+                .bind::<Text, _>(prefix.to_string())
+                .bind::<Text, _>(format!("{prefix}{}", char::MAX))
+                .bind::<BigInt, _>(MAX_EXPANSION + 1),
+            c,
+        )?;
+        let words: Vec<String> = if words.len() as i64 > MAX_EXPANSION {
+            Vec::new()
+        } else {
+            words.into_iter().map(|w| w.term).collect()
+        };
+        expansions.push((prefix.to_string(), words));
+    }
+    Ok(expansions)
 }

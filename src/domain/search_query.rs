@@ -122,17 +122,53 @@ impl SearchQuery {
     }
 
     /// The query for SQLite FTS5 `MATCH`: each term a quoted phrase (`"ship it"`), a bare
-    /// one with the prefix star (`"deplo"*`), all of them required.
+    /// one with the prefix star (`"deplo"*`), all of them required (`AND`).
     pub fn fts5_match(&self) -> String {
+        self.fts5_match_expanded(|_| Vec::new())
+    }
+
+    /// As [`SearchQuery::fts5_match`], with a bare term's last word replaced by the
+    /// indexed words it begins, when `expand` names them: `("deploy" OR "deployed")`
+    /// rather than `"deplo"*`. The engine then walks a few word lists newest first and
+    /// stops when the page is full, instead of merging every list the prefix covers
+    /// (which, for a prefix of a very common word, is most of the index). An empty
+    /// expansion keeps the prefix query, so a word the index spells differently is still
+    /// found.
+    pub fn fts5_match_expanded(&self, expand: impl Fn(&str) -> Vec<String>) -> String {
+        let quote = |words: &[String]| format!("\"{}\"", words.join(" ").replace('"', "\"\""));
         self.terms
             .iter()
             .map(|term| {
-                let phrase = term.words.join(" ").replace('"', "\"\"");
-                let star = if term.prefix { "*" } else { "" };
-                format!("\"{phrase}\"{star}")
+                if !term.prefix {
+                    return quote(&term.words);
+                }
+                let (last, leading) = term.words.split_last().expect("a term has a word");
+                let expanded = expand(last);
+                if expanded.is_empty() {
+                    return format!("{}*", quote(&term.words));
+                }
+                let phrases: Vec<String> = expanded
+                    .into_iter()
+                    .map(|word| {
+                        let mut words = leading.to_vec();
+                        words.push(word);
+                        quote(&words)
+                    })
+                    .collect();
+                format!("({})", phrases.join(" OR "))
             })
             .collect::<Vec<_>>()
-            .join(" ")
+            // Explicit: FTS5 joins phrases but not parenthesised groups implicitly.
+            .join(" AND ")
+    }
+
+    /// The last word of each bare term: the prefixes [`SearchQuery::fts5_match_expanded`]
+    /// asks to expand.
+    pub fn prefixes(&self) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .filter(|term| term.prefix)
+            .filter_map(|term| term.words.last().map(String::as_str))
     }
 
     /// The text for PostgreSQL `to_tsquery('simple', …)`: each word a quoted lexeme,
@@ -314,7 +350,7 @@ mod tests {
             words_of(&query),
             [(vec!["deplo"], true), (vec!["friday"], true)]
         );
-        assert_eq!(query.fts5_match(), r#""deplo"* "friday"*"#);
+        assert_eq!(query.fts5_match(), r#""deplo"* AND "friday"*"#);
         assert_eq!(query.pg_tsquery(), "('deplo':*) & ('friday':*)");
     }
 
@@ -329,7 +365,7 @@ mod tests {
                 (vec!["now"], true)
             ]
         );
-        assert_eq!(query.fts5_match(), r#""release"* "ship it" "now"*"#);
+        assert_eq!(query.fts5_match(), r#""release"* AND "ship it" AND "now"*"#);
         assert_eq!(
             query.pg_tsquery(),
             "('release':*) & ('ship' <-> 'it') & ('now':*)"
@@ -383,10 +419,27 @@ mod tests {
                 (vec!["h"], false),
             ]
         );
-        assert_eq!(query.fts5_match(), r#""a"* "b"* "c"* "d"* "e"* "f g"* "h""#);
+        assert_eq!(
+            query.fts5_match(),
+            r#""a"* AND "b"* AND "c"* AND "d"* AND "e"* AND "f g"* AND "h""#
+        );
         for engine_query in [query.fts5_match(), query.pg_tsquery()] {
             assert!(!engine_query.contains("NEAR") && !engine_query.contains("OR"));
         }
+    }
+
+    #[test]
+    fn an_expanded_prefix_becomes_the_words_it_begins() {
+        let query = parse(r#"e-mai "ship it" zzz"#);
+        let expanded = query.fts5_match_expanded(|prefix| match prefix {
+            "mai" => vec!["mail".to_string(), "main".to_string()],
+            _ => Vec::new(),
+        });
+        assert_eq!(
+            expanded, r#"("e mail" OR "e main") AND "ship it" AND "zzz"*"#,
+            "a prefix with no known words stays a prefix"
+        );
+        assert_eq!(query.prefixes().collect::<Vec<_>>(), ["mai", "zzz"]);
     }
 
     #[test]

@@ -96,8 +96,7 @@ impl Service {
             &self.db,
             db::search::Search {
                 reader_id: user.get(),
-                fts5_match: request.query.fts5_match(),
-                pg_tsquery: request.query.pg_tsquery(),
+                query: request.query.clone(),
                 conversation_id: conversation_id.map(ConversationId::get),
                 sender,
                 before: request.before.map(MessageId::get),

@@ -97,6 +97,42 @@ async fn a_prefix_finds_the_whole_word_and_highlights_it() {
 }
 
 #[actix_rt::test]
+async fn a_short_prefix_finds_the_words_it_begins() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let ids = sent_ids(&app, &alice, id, &["Deployment done", "a depot", "nothing"]).await;
+
+    let two = app.search(&alice, "de", "").await;
+    let one = app.search(&alice, "d", "").await;
+
+    assert_eq!(hit_ids(&two), [ids[1], ids[0]]);
+    assert_eq!(matched_texts(&two), [vec!["depot"], vec!["Deployment"]]);
+    assert_eq!(hit_ids(&one), [ids[1], ids[0]]);
+}
+
+#[actix_rt::test]
+async fn a_prefix_of_many_words_finds_every_one_of_them() {
+    let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
+    let words: Vec<String> = (0..70).map(|n| format!("zulu{n}")).collect();
+    let ids = sent_ids(
+        &app,
+        &alice,
+        id,
+        &[&words[..35].join(" "), "unrelated", &words[35..].join(" ")],
+    )
+    .await;
+
+    let response = app.search(&alice, "zulu", "").await;
+    let narrower = app.search(&alice, "zulu6", "").await;
+
+    assert_eq!(hit_ids(&response), [ids[2], ids[0]]);
+    assert_eq!(matched_texts(&response)[0].len(), 35);
+    assert_eq!(hit_ids(&narrower), [ids[2], ids[0]]);
+    let narrower = matched_texts(&narrower);
+    assert_eq!(narrower[0].len(), 10, "zulu60 to zulu69");
+    assert_eq!(narrower[1], ["zulu6"]);
+}
+
+#[actix_rt::test]
 async fn a_quoted_phrase_finds_only_those_words_in_that_order() {
     let (app, alice, _, id) = spawn_app_with_alice_and_bob().await;
     let ids = sent_ids(
