@@ -2,8 +2,8 @@
 # The search benchmark: seeds 1,000,000 messages across 1,000 conversations (seed.py),
 # starts a release build over them, and measures GET /api/search at 20 concurrent
 # clients (load.py) for a word in exactly 1,000 messages, its prefix, a from: filter, a
-# reader who sees a tenth of the hits, and the most common word; then the sizes of the
-# index and of the table. Usage: bench/search/run.sh [sqlite|postgres] [seconds]
+# reader who sees a tenth of the hits, the most common word and a one-letter prefix;
+# then the sizes of the index and of the table. Usage: bench/search/run.sh [sqlite|postgres] [seconds]
 #   postgres uses $BENCH_DATABASE_URL (default: a fresh database on 127.0.0.1:5432).
 #   BENCH_DIR (default: a temporary directory) keeps the SQLite file; with REUSE=1 an
 #   already seeded database is used as it is.
@@ -55,8 +55,9 @@ run "$searcher" "from:author001 zephyr"
 run "$searcher" zephyr limit=50
 echo "== $backend: partial, a member of 100 conversations"
 run "$partial" zephyr
-echo "== $backend: the most common word (in about two thirds of the messages)"
+echo "== $backend: the most common word (in about two thirds of the messages), and a one-letter prefix"
 run "$searcher" haipipi
+run "$searcher" h
 
 echo "== $backend: sizes"
 case $backend in
@@ -67,7 +68,7 @@ SELECT 'messages table: ' || SUM(pgsize) FROM dbstat WHERE name = 'messages';
 SELECT 'messages indexes: ' || SUM(pgsize) FROM dbstat WHERE name IN
     (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages');
 SELECT 'search index (messages_fts_*): ' || SUM(pgsize) FROM dbstat WHERE name LIKE 'messages_fts_%';
-SELECT 'file: ' || page_count * page_size FROM pragma_page_count(), pragma_page_size();
+SELECT 'file: ' || ((SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size));
 SQL
         ;;
     postgres)

@@ -11,7 +11,7 @@
 //! of their own (the table's `prefix` option).
 
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::QueryableByName;
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::RunQueryDsl;
 
 use super::models::Message;
@@ -23,14 +23,16 @@ use crate::with_conn;
 const INDEXED_PREFIX_CHARS: usize = 4;
 
 /// A prefix that begins more indexed words than this is searched as a prefix.
-const MAX_EXPANSION: i64 = 64;
+const MAX_EXPANSION: usize = 64;
 
-/// The indexed words a prefix begins: `?2` is the prefix followed by the greatest
-/// character, so the range holds exactly the words that begin with `?1`.
-const SQLITE_EXPAND: &str =
-    "SELECT term FROM messages_fts_vocab WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3";
+/// The first indexed word from `?1` on, if it is before `?2`. Asked once per word: from
+/// the prefix, then from just after the word found (the word followed by U+0001, which no
+/// indexed word contains), so each step seeks to the next word instead of reading the
+/// occurrences of the one before.
+const SQLITE_NEXT_WORD: &str =
+    "SELECT term FROM messages_fts_vocab WHERE term >= ?1 AND term < ?2 LIMIT 1";
 
-/// A word of the index, as [`SQLITE_EXPAND`] reads it.
+/// A word of the index, as [`SQLITE_NEXT_WORD`] reads it.
 #[derive(QueryableByName)]
 struct IndexedWord {
     #[diesel(sql_type = Text)]
@@ -166,18 +168,26 @@ fn expand_prefixes(
         {
             continue;
         }
-        let words: Vec<IndexedWord> = diesel::RunQueryDsl::load(
-            diesel::sql_query(SQLITE_EXPAND)
-                .bind::<Text, _>(prefix.to_string())
-                .bind::<Text, _>(format!("{prefix}{}", char::MAX))
-                .bind::<BigInt, _>(MAX_EXPANSION + 1),
-            c,
-        )?;
-        let words: Vec<String> = if words.len() as i64 > MAX_EXPANSION {
-            Vec::new()
-        } else {
-            words.into_iter().map(|w| w.term).collect()
-        };
+        // Past every word that begins with the prefix.
+        let end = format!("{prefix}{}", char::MAX);
+        let mut words: Vec<String> = Vec::new();
+        let mut from = prefix.to_string();
+        loop {
+            let next: Option<IndexedWord> = diesel::RunQueryDsl::get_result(
+                diesel::sql_query(SQLITE_NEXT_WORD)
+                    .bind::<Text, _>(from)
+                    .bind::<Text, _>(end.clone()),
+                c,
+            )
+            .optional()?;
+            let Some(next) = next else { break };
+            if words.len() == MAX_EXPANSION {
+                words.clear();
+                break;
+            }
+            from = format!("{}\u{1}", next.term);
+            words.push(next.term);
+        }
         expansions.push((prefix.to_string(), words));
     }
     Ok(expansions)

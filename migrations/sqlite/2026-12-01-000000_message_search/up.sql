@@ -16,8 +16,10 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     prefix = '1 2 3'
 );
 
--- The index's own words, for turning a prefix into the few words it begins.
-CREATE VIRTUAL TABLE messages_fts_vocab USING fts5vocab(messages_fts, row);
+-- The index's own words, for turning a prefix into the few words it begins: the
+-- `instance` form reads a word's first occurrence and stops, where the `row` form would
+-- count every one of them.
+CREATE VIRTUAL TABLE messages_fts_vocab USING fts5vocab(messages_fts, instance);
 
 -- Messages stored before this migration.
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
