@@ -94,6 +94,11 @@ const SQLITE_SEARCH: &str = concat!(
 );
 
 /// PostgreSQL: the GIN index finds the matching rows; the same joins and order follow.
+/// Run as `sql_query`, which diesel never keeps as a prepared statement, so every search
+/// is planned for its own words: a word in a thousand messages is read through the GIN
+/// index and sorted, a word in most of them by walking the ids backwards, and the
+/// generic plan a cached statement could fall back to (a GIN scan per conversation) is
+/// never used.
 const PG_SEARCH: &str = concat!(
     "SELECT ",
     hit_columns!(),
