@@ -596,6 +596,17 @@ async fn history_around_over_a_socket_returns_the_neighbours() {
 }
 
 #[actix_rt::test]
+async fn the_socket_schema_documents_around_and_the_sides_of_a_page() {
+    let (app, _, _, _) = spawn_app_with_alice_and_bob().await;
+
+    let schema = app.get_json("/ws/schema.json").await.to_string();
+
+    for field in ["around", "has_more_before", "has_more_after"] {
+        assert!(schema.contains(&format!("\"{field}\"")), "{field}");
+    }
+}
+
+#[actix_rt::test]
 async fn the_openapi_document_gives_the_search_limits() {
     let (app, _, _, _) = spawn_app_with_alice_and_bob().await;
 
