@@ -594,3 +594,46 @@ async fn a_search_hit_opens_its_conversation_at_the_message_and_pages_both_ways(
     );
     page.close().await;
 }
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn on_a_phone_search_results_fit_the_screen_and_a_hit_opens_the_conversation() {
+    let site = spawn_site(&[]).await;
+    let alice = site.app.signup("alice").await;
+    let id = site.app.new_conversation(&alice, &[]).await;
+    site.app
+        .send_messages(&alice, id, ["before", "the quarterly report", "after"])
+        .await;
+    let driver = Driver::start().await;
+    let page = browser(&driver, PHONE).await;
+    page.open(&site.url("/")).await;
+    page.sign_in("alice").await;
+
+    page.fill("#search-input", "quarter").await;
+    page.wait_until(
+        "one result",
+        "document.querySelectorAll('#search-list li').length === 1",
+    )
+    .await;
+    let inside = page
+        .eval(
+            "const r = document.getElementById('search-results').getBoundingClientRect(); \
+             return r.left >= 0 && r.right <= window.innerWidth",
+        )
+        .await;
+    assert_eq!(inside, json!(true), "the results fit the phone's width");
+    page.screenshot("search-phone").await;
+    page.click("#search-list li button").await;
+
+    page.wait_until(
+        "the room open at the hit",
+        "document.getElementById('chat').classList.contains('in-room') \
+         && document.querySelector('#messages li.found .body')?.textContent === 'the quarterly report'",
+    )
+    .await;
+    assert_eq!(
+        page.message_texts().await,
+        ["before", "the quarterly report", "after"]
+    );
+    page.close().await;
+}
