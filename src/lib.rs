@@ -19,7 +19,7 @@
 //!   the close codes, the frame guard, the room bookkeeping.
 //! - [`cluster`]: the Redis bus that joins several processes into one chat.
 //! - [`service`]: the rules HTTP and sockets share: membership, sending, editing,
-//!   deleting, read markers, history paging, the order of refusals.
+//!   deleting, read markers, history paging, search, the order of refusals.
 //! - [`live`]: committed changes published for the sockets.
 //! - [`auth`]: tokens, password hashing, the proven identity, revoked sessions.
 //! - [`limits`], [`metrics`]: rate limits (on `governor`) and counters (on `prometheus-client`).

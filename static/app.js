@@ -13,6 +13,7 @@ import { Outbox } from "./outbox.js";
 import { $, state, track, nameOf, announce } from "./state.js";
 import * as timeline from "./timeline.js";
 import * as sidebar from "./conversations.js";
+import * as search from "./search.js";
 
 const SIGNED_IN = "palaver.signed-in";
 const TYPING_EVERY_MS = 2500;
@@ -66,6 +67,7 @@ async function start(user) {
   state.outbox = new Outbox(user.id);
   $("whoami").textContent = user.display_name || user.username;
   $("logout").hidden = false;
+  search.enable(true);
   $("auth").hidden = true;
   $("chat").hidden = false;
   await loadConversations();
@@ -81,6 +83,7 @@ function stopSession() {
   state.outbox = null;
   state.conversations.clear();
   state.names.clear();
+  search.enable(false);
   closeRoom();
 }
 
@@ -151,7 +154,8 @@ function join(id) {
   state.connection.send({ type: "join", conversation_id: id, ref: `join:${id}` });
 }
 
-async function openConversation(id) {
+/** Opens conversation `id` at its newest messages, or `around` a message id. */
+async function openConversation(id, around = null) {
   const conversation = state.conversations.get(id);
   if (!conversation) return;
   if (editing) cancelEdit();
@@ -169,7 +173,8 @@ async function openConversation(id) {
   sidebar.renderList();
   for (const entry of state.outbox.of(id)) timeline.placePending(entry);
   try {
-    await Promise.all([sidebar.loadMembers(id), timeline.loadNewest(view)]);
+    const messages = around === null ? timeline.loadNewest(view) : timeline.loadAround(view, around);
+    await Promise.all([sidebar.loadMembers(id), messages]);
     timeline.rerender();
     for (const message of view.messages.values()) {
       conversation.seen.add(message.id);
@@ -183,6 +188,15 @@ async function openConversation(id) {
   }
   // On a phone the keyboard would cover the messages just opened; there, one taps the box.
   if (state.view === view && matchMedia("(min-width: 720px)").matches) $("content").focus();
+}
+
+/** Opens the conversation of a search hit at that message. */
+async function openHit(conversationId, messageId) {
+  if (!state.conversations.has(conversationId)) {
+    const fresh = await loadConversations().catch(() => []);
+    fresh.forEach(join);
+  }
+  await openConversation(conversationId, messageId);
 }
 
 function closeRoom() {
@@ -571,7 +585,9 @@ timeline.hooks.edit = startEdit;
 timeline.hooks.retry = retry;
 timeline.hooks.discard = discard;
 timeline.hooks.read = sendRead;
-sidebar.hooks.open = openConversation;
+timeline.hooks.reopen = (id) => openConversation(id);
+sidebar.hooks.open = (id) => openConversation(id);
+search.hooks.open = openHit;
 sidebar.hooks.leave = leave;
 
 $("auth-form").addEventListener("submit", submitAuth);

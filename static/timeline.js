@@ -1,6 +1,8 @@
 // The open conversation's messages: one element per message id, in id order, then the
 // messages still being sent. Older pages load when the reader scrolls to the top, without
 // moving what they were looking at; new messages are followed only from the bottom.
+// Opened at a message (a search hit), the view starts around it and also loads newer
+// pages as the reader scrolls down, until it meets the newest.
 
 import { api } from "./api.js";
 import { $, state, nameOf, announce } from "./state.js";
@@ -16,11 +18,24 @@ export const hooks = {
   retry: () => {},
   discard: () => {},
   read: () => {},
+  reopen: null,
 };
 
-/** An empty view of conversation `id`, filled by loadNewest(). */
+/** An empty view of conversation `id`, filled by loadNewest() or loadAround(). */
 export function newView(id) {
-  return { id, messages: new Map(), oldestId: null, hasMore: false, loadingOlder: false, loaded: false };
+  return {
+    id,
+    messages: new Map(),
+    oldestId: null,
+    hasMore: false,
+    loadingOlder: false,
+    loaded: false,
+    // Set when opened at a message: the newest id loaded, and whether newer ones remain.
+    newestId: null,
+    hasNewer: false,
+    loadingNewer: false,
+    focusId: null,
+  };
 }
 
 export function atBottom() {
@@ -50,11 +65,58 @@ export async function loadNewest(view) {
   await fillScreen(view);
 }
 
+/** The page around message `id`, shown with that message marked and in the middle. */
+export async function loadAround(view, id) {
+  const answer = await api(
+    "GET",
+    `/api/messages?conversation_id=${view.id}&around=${id}&limit=${PAGE}`,
+  );
+  if (state.view !== view) return;
+  const { messages } = answer;
+  view.hasMore = answer.has_more_before;
+  view.hasNewer = answer.has_more_after;
+  view.loaded = true;
+  view.focusId = id;
+  for (const message of messages) place(message);
+  noteOldest(view, messages);
+  noteNewest(view, messages);
+  markEdge(view);
+  const target = list().querySelector(`li[data-id="${id}"]`);
+  if (target) target.scrollIntoView({ block: "center" });
+  $("jump").hidden = !view.hasNewer;
+  await fillScreen(view);
+}
+
 async function fillScreen(view) {
   const node = list();
-  while (state.view === view && view.hasMore && node.scrollHeight <= node.clientHeight + NEAR_EDGE_PX) {
-    await loadOlder(view);
+  while (state.view === view && (view.hasMore || view.hasNewer) && node.scrollHeight <= node.clientHeight + NEAR_EDGE_PX) {
+    if (view.hasMore) await loadOlder(view);
+    else await loadNewer(view);
   }
+}
+
+/** The page after the newest message loaded, for a view opened at a message. */
+export async function loadNewer(view) {
+  if (view.loadingNewer || !view.hasNewer || view.newestId === null) return;
+  view.loadingNewer = true;
+  try {
+    const { messages, has_more: hasMore } = await api(
+      "GET",
+      `/api/messages?conversation_id=${view.id}&after=${view.newestId}&limit=${PAGE}`,
+    );
+    if (state.view !== view) return;
+    for (const message of messages) place(message);
+    view.hasNewer = hasMore;
+    noteNewest(view, messages);
+    if (!view.hasNewer) $("jump").hidden = atBottom();
+  } finally {
+    view.loadingNewer = false;
+  }
+}
+
+function noteNewest(view, messages) {
+  const last = messages[messages.length - 1];
+  if (last && (view.newestId === null || last.id > view.newestId)) view.newestId = last.id;
 }
 
 /** The page before the oldest message shown, keeping the reader's place. */
@@ -97,7 +159,9 @@ function markEdge(view) {
 
 /** Shows a message that arrived now; follows it only when the reader is at the bottom. */
 export function showLive(message) {
-  const follow = atBottom() || message.sender_id === state.me.id;
+  // A view opened at an older message does not jump away from it.
+  const behind = state.view && state.view.hasNewer;
+  const follow = !behind && (atBottom() || message.sender_id === state.me.id);
   place(message);
   if (follow) scrollToBottom();
   else $("jump").hidden = false;
@@ -146,6 +210,7 @@ function messageElement(message) {
   item.dataset.id = String(message.id);
   item.classList.toggle("own", own);
   item.classList.toggle("deleted", message.deleted);
+  item.classList.toggle("found", state.view !== null && state.view.focusId === message.id);
   const meta = el("div", "meta");
   meta.append(el("span", "sender", own ? "You" : nameOf(message.sender_id)), timeElement(message.created_at));
   if (message.edited_at && !message.deleted) meta.append(el("span", "edited", "edited"));
@@ -269,8 +334,15 @@ export function clearTimeline() {
 }
 
 list().addEventListener("scroll", () => {
-  if (atBottom()) $("jump").hidden = true;
-  if (state.view && list().scrollTop < NEAR_EDGE_PX) loadOlder(state.view).catch(() => {});
+  const view = state.view;
+  if (atBottom() && !(view && view.hasNewer)) $("jump").hidden = true;
+  if (view && list().scrollTop < NEAR_EDGE_PX) loadOlder(view).catch(() => {});
+  if (view && view.hasNewer && atBottom()) loadNewer(view).catch(() => {});
 });
-$("jump").addEventListener("click", scrollToBottom);
+$("jump").addEventListener("click", () => {
+  const view = state.view;
+  // Opened at an older message: the newest page, as when opening the conversation.
+  if (view && view.hasNewer && hooks.reopen) hooks.reopen(view.id);
+  else scrollToBottom();
+});
 document.addEventListener("visibilitychange", reportRead);

@@ -91,6 +91,9 @@ pub enum ClientFrame {
         before: Option<MessageId>,
         /// The page right after this message (resume after a reconnect).
         after: Option<MessageId>,
+        /// The page around this message: it and its neighbours (not with `before` or
+        /// `after`), as when opening a conversation at a search hit.
+        around: Option<MessageId>,
         /// 1–200, default 50.
         limit: Option<i64>,
         /// Echoed in `history` or `error`.
@@ -251,8 +254,14 @@ pub enum ServerFrame {
         conversation_id: i64,
         /// The page, ascending by id.
         messages: Vec<MessageView>,
-        /// Whether more lie beyond the page.
+        /// Whether more lie beyond the page (on either side, for a page `around` a message).
         has_more: bool,
+        /// With `around`: whether older messages lie before the page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        has_more_before: Option<bool>,
+        /// With `around`: whether newer messages lie after the page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        has_more_after: Option<bool>,
         /// The `ref` of the `history`.
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,

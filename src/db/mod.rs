@@ -18,6 +18,7 @@ pub mod messages;
 mod migrations;
 pub mod models;
 pub mod schema;
+pub mod search;
 pub mod send_batch;
 pub mod sessions;
 pub mod users;

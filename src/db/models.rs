@@ -189,7 +189,7 @@ impl From<&Conversation> for ConversationView {
 }
 
 /// A `messages` row; a deleted one keeps its row with `deleted_at` set and content erased.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
 pub struct Message {
     /// The key, increasing in commit order.

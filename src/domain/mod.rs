@@ -6,6 +6,7 @@ mod content;
 mod ids;
 mod names;
 mod role;
+mod search_query;
 
 pub use content::{
     ClientMsgId, Content, Title, DEFAULT_MAX_CONTENT_CHARS, MAX_CLIENT_MSG_ID, MAX_TITLE_CHARS,
@@ -16,6 +17,7 @@ pub use names::{
     MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS,
 };
 pub use role::Role;
+pub use search_query::{SearchQuery, Sender, Term, MAX_QUERY_CHARS};
 
 /// A field that failed to parse, with the reason; becomes `400 bad_request`.
 #[derive(Debug, thiserror::Error)]

@@ -49,6 +49,10 @@ pub struct ListQuery {
     /// The page right after this message id; not together with `before`.
     #[param(value_type = i64, required = false, minimum = 1)]
     pub after: Option<String>,
+    /// The page around this message id: it and its neighbours, the older half of `limit`
+    /// up to and with it, the newer half after it; not with `before` or `after`.
+    #[param(value_type = i64, required = false, minimum = 1)]
+    pub around: Option<String>,
     /// How many messages, 50 when absent.
     #[param(value_type = i64, required = false, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
@@ -73,9 +77,10 @@ impl ListQuery {
                 .as_deref()
                 .map(|raw| raw.trim().parse::<i64>().map_err(|_| bad_limit()))
                 .transpose()?;
-            PageRequest::new(
+            PageRequest::with_around(
                 id("before", &self.before)?,
                 id("after", &self.after)?,
+                id("around", &self.around)?,
                 limit,
             )
         })();
@@ -90,13 +95,20 @@ pub struct MessageResponse {
     pub message: MessageView,
 }
 
-/// `{"messages","has_more"}`.
+/// `{"messages","has_more"}`, and for a page `around` a message whether more lie on
+/// each side.
 #[derive(Serialize, ToSchema)]
 pub struct MessagesResponse {
     /// The page, ascending by id.
     pub messages: Vec<MessageView>,
-    /// Whether more lie beyond the page.
+    /// Whether more lie beyond the page (on either side, for a page around a message).
     pub has_more: bool,
+    /// With `around`: whether older messages lie before the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_before: Option<bool>,
+    /// With `around`: whether newer messages lie after the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_after: Option<bool>,
 }
 
 /// `POST /api/messages`: 201 stored, 200 the same `client_msg_id` again.
@@ -135,10 +147,10 @@ pub async fn send_message(
     }))
 }
 
-/// `GET /api/messages?conversation_id=&before=&after=&limit=`: ascending by id.
+/// `GET /api/messages?conversation_id=&before=&after=&around=&limit=`: ascending by id.
 #[utoipa::path(get, path = "/api/messages", tag = "messages", params(ListQuery),
     responses((status = 200, body = MessagesResponse),
-        (status = 400, description = "a parameter out of its limits, or both before and after"),
+        (status = 400, description = "a parameter out of its limits, or more than one of before, after and around"),
         (status = 404, description = "no such conversation, or the caller is not a member")), security(("bearer" = [])))]
 pub async fn list_messages(
     state: web::Data<AppState>,
@@ -146,13 +158,15 @@ pub async fn list_messages(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (conversation_id, page) = query.parse()?;
-    let (messages, has_more) = state
+    let page = state
         .service
-        .history(conversation_id, caller.user_id(), page)
+        .history_page(conversation_id, caller.user_id(), page)
         .await?;
     Ok(HttpResponse::Ok().json(MessagesResponse {
-        messages: messages.into_iter().map(MessageView::from).collect(),
-        has_more,
+        messages: page.messages.into_iter().map(MessageView::from).collect(),
+        has_more: page.has_more,
+        has_more_before: page.sides.map(|s| s.has_more_before),
+        has_more_after: page.sides.map(|s| s.has_more_after),
     }))
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod page;
+pub mod search;
 pub mod users;
 pub mod ws;
 pub mod ws_echo;
@@ -143,6 +144,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             Method::DELETE,
             "/api/messages/{id}",
             messages::delete_message,
+        ),
+        endpoint(
+            Protected,
+            Method::GET,
+            "/api/search",
+            search::search_messages,
         ),
         // Public to the gate: the handshake authenticates before it accepts.
         endpoint(Public, Method::GET, "/ws", ws::connect),

@@ -25,7 +25,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, PathItem, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, conversations, docs, health, messages, page, users, ws, ws_echo, ws_info};
+use super::{
+    auth, conversations, docs, health, messages, page, search, users, ws, ws_echo, ws_info,
+};
 use crate::domain::{
     DEFAULT_MAX_CONTENT_CHARS, MAX_CLIENT_MSG_ID, MAX_DISPLAY_NAME_CHARS, MAX_PASSWORD_CHARS,
     MAX_TITLE_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS,
@@ -183,6 +185,7 @@ pub fn client_msg_id_schema() -> RefOr<Schema> {
         conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
         conversations::add_member, conversations::remove_member, conversations::mark_read,
         messages::send_message, messages::list_messages, messages::get_message, messages::edit_message, messages::delete_message,
+        search::search_messages,
         ws::connect, ws::connect_bound, ws_echo::echo, ws_info::ws_config, ws_info::ws_health, ws_info::ws_stats, ws_info::ws_schema,
     ),
     components(schemas(ErrorBody)),

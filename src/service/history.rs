@@ -1,6 +1,7 @@
 //! Paging a conversation's messages, shared by `GET /api/messages` and the socket's
 //! `history`: always ascending by id, `limit` 1–200 (default 50), `before` or `after` a
-//! message id but not both.
+//! message id but not both; or `around` a message id, alone: the page that message
+//! stands in, with its neighbours on both sides, from which a client pages both ways.
 
 use crate::db;
 use crate::db::messages::Cursor;
@@ -19,7 +20,30 @@ pub const MAX_PAGE: i64 = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     cursor: Cursor,
+    /// Set for a page around this message id; `cursor` is then unused.
+    around: Option<i64>,
     limit: i64,
+}
+
+/// A page of history, ascending by id.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The messages.
+    pub messages: Vec<Message>,
+    /// Whether more lie beyond the page in the paging direction (on either side, for a
+    /// page around a message).
+    pub has_more: bool,
+    /// For a page around a message: whether more lie on each side.
+    pub sides: Option<Sides>,
+}
+
+/// Whether a page around a message has more before and after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sides {
+    /// Older messages lie before the page.
+    pub has_more_before: bool,
+    /// Newer messages lie after the page.
+    pub has_more_after: bool,
 }
 
 impl PageRequest {
@@ -27,6 +51,18 @@ impl PageRequest {
     pub fn new(
         before: Option<MessageId>,
         after: Option<MessageId>,
+        limit: Option<i64>,
+    ) -> Result<PageRequest, AppError> {
+        PageRequest::with_around(before, after, None, limit)
+    }
+
+    /// As [`PageRequest::new`], with `around`: the page holding that message id and its
+    /// neighbours (the older half of `limit` up to and with it, the newer half after it);
+    /// it excludes `before` and `after`.
+    pub fn with_around(
+        before: Option<MessageId>,
+        after: Option<MessageId>,
+        around: Option<MessageId>,
         limit: Option<i64>,
     ) -> Result<PageRequest, AppError> {
         let limit = limit.unwrap_or(DEFAULT_PAGE);
@@ -43,7 +79,16 @@ impl PageRequest {
             (None, Some(id)) => Cursor::After(id.get()),
             (None, None) => Cursor::Latest,
         };
-        Ok(PageRequest { cursor, limit })
+        if around.is_some() && cursor != Cursor::Latest {
+            return Err(AppError::BadRequest(
+                "around: give it without before or after".into(),
+            ));
+        }
+        Ok(PageRequest {
+            cursor,
+            around: around.map(MessageId::get),
+            limit,
+        })
     }
 }
 
@@ -61,19 +106,50 @@ impl Service {
         user: UserId,
         requested: Result<PageRequest, AppError>,
     ) -> Result<(Vec<Message>, bool), AppError> {
-        let page = match requested {
-            Ok(page) => page,
+        let page = self.history_page(conversation_id, user, requested).await?;
+        Ok((page.messages, page.has_more))
+    }
+
+    /// As [`Service::history`], with whether a page around a message has more on each side.
+    pub async fn history_page(
+        &self,
+        conversation_id: ConversationId,
+        user: UserId,
+        requested: Result<PageRequest, AppError>,
+    ) -> Result<Page, AppError> {
+        let request = match requested {
+            Ok(request) => request,
             Err(invalid) => return Err(self.refuse_invalid(conversation_id, user, invalid).await),
         };
-        db::messages::page(
-            &self.db,
-            conversation_id.get(),
-            user.get(),
-            page.cursor,
-            page.limit,
+        let fetch = |cursor, limit| async move {
+            db::messages::page(&self.db, conversation_id.get(), user.get(), cursor, limit)
+                .await
+                .context("paging messages")?
+                .ok_or_else(|| conversation_not_found(conversation_id))
+        };
+        let Some(around) = request.around else {
+            let (messages, has_more) = fetch(request.cursor, request.limit).await?;
+            return Ok(Page {
+                messages,
+                has_more,
+                sides: None,
+            });
+        };
+        let newer = request.limit / 2;
+        let (mut messages, has_more_before) = fetch(
+            Cursor::Before(around.saturating_add(1)),
+            request.limit - newer,
         )
-        .await
-        .context("paging messages")?
-        .ok_or_else(|| conversation_not_found(conversation_id))
+        .await?;
+        let (after, has_more_after) = fetch(Cursor::After(around), newer).await?;
+        messages.extend(after);
+        Ok(Page {
+            messages,
+            has_more: has_more_before || has_more_after,
+            sides: Some(Sides {
+                has_more_before,
+                has_more_after,
+            }),
+        })
     }
 }

@@ -13,11 +13,13 @@
 //! - [`messages`]: sending (through the group-commit writer), editing, deleting, reading one message.
 //! - [`history`]: paging a conversation's messages.
 //! - [`read_markers`]: moving a read marker and telling the conversation.
+//! - [`search`]: full-text search over what a user may read.
 
 pub mod history;
 pub mod membership;
 pub mod messages;
 pub mod read_markers;
+pub mod search;
 mod writer;
 
 use std::sync::Arc;

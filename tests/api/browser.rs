@@ -464,3 +464,176 @@ async fn unsent_messages_survive_a_reload_and_are_stored_once() {
     assert_eq!(stored.len(), 2, "{stored:?}");
     page.close().await;
 }
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn a_search_hit_opens_its_conversation_at_the_message_and_pages_both_ways() {
+    let site = spawn_site(&[]).await;
+    let alice = site.app.signup("alice").await;
+    let bob = site.app.signup("bob").await;
+    let id = site.app.new_conversation(&alice, &[&bob]).await;
+    let texts: Vec<String> = (0..150)
+        .map(|n| match n {
+            60 => "the <b>deployment</b> checklist is ready".to_string(),
+            n => format!("message {n}"),
+        })
+        .collect();
+    site.app.send_messages(&bob, id, &texts).await;
+    let secret = site.app.new_conversation(&bob, &[]).await;
+    site.app
+        .send_message(&bob, secret, "deployment notes only bob may read")
+        .await;
+    let driver = Driver::start().await;
+    let page = browser(&driver, DESKTOP).await;
+    page.open(&site.url("/")).await;
+    page.sign_in("alice").await;
+
+    page.eval("document.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true}))")
+        .await;
+    page.wait_until(
+        "the search box focused by the shortcut",
+        "document.activeElement === document.getElementById('search-input')",
+    )
+    .await;
+    page.keys("#search-input", "deploym").await;
+    page.wait_until(
+        "one result",
+        "document.querySelectorAll('#search-list li').length === 1 \
+         && document.getElementById('search-status').textContent === '1 message'",
+    )
+    .await;
+    let result = page
+        .eval(
+            "const hit = document.querySelector('#search-list li'); \
+             return [hit.querySelector('.title').textContent, \
+                     [...hit.querySelectorAll('mark')].map((m) => m.textContent), \
+                     hit.querySelector('.body').textContent, \
+                     hit.querySelectorAll('b').length]",
+        )
+        .await;
+    assert_eq!(
+        result,
+        json!([
+            "a chat",
+            ["deployment"],
+            "the <b>deployment</b> checklist is ready",
+            0
+        ])
+    );
+    page.wait_until(
+        "the sender named",
+        "document.querySelector('#search-list li .sender').textContent === 'bob'",
+    )
+    .await;
+    page.screenshot("search-results").await;
+
+    page.click("#search-list li button").await;
+    page.wait_until(
+        "the hit shown, marked, with its neighbours",
+        "document.getElementById('room-title').textContent === 'a chat' \
+         && document.querySelector('#messages li.found .body')?.textContent \
+            === 'the <b>deployment</b> checklist is ready' \
+         && document.querySelector('#messages li.found').previousElementSibling\
+            ?.querySelector('.body').textContent === 'message 59' \
+         && document.querySelector('#messages li.found').nextElementSibling\
+            ?.querySelector('.body').textContent === 'message 61'",
+    )
+    .await;
+    let visible = page
+        .eval(
+            "const list = document.getElementById('messages').getBoundingClientRect(); \
+             const hit = document.querySelector('#messages li.found').getBoundingClientRect(); \
+             return hit.top >= list.top && hit.bottom <= list.bottom",
+        )
+        .await;
+    assert_eq!(visible, json!(true), "the hit is on screen");
+    assert!(
+        !page
+            .message_texts()
+            .await
+            .contains(&"message 149".to_string()),
+        "opened at the hit, not at the newest page"
+    );
+    page.screenshot("search-opened-at-hit").await;
+
+    page.eval("document.getElementById('messages').scrollTop = 0")
+        .await;
+    page.wait_for_message("message 0").await;
+    page.wait_until(
+        "the start of the conversation",
+        "document.querySelector('#messages .history-edge')",
+    )
+    .await;
+    for _ in 0..10 {
+        if page
+            .message_texts()
+            .await
+            .contains(&"message 149".to_string())
+        {
+            break;
+        }
+        let shown = page
+            .eval("return document.querySelectorAll('#messages li[data-id]').length")
+            .await;
+        page.eval(
+            "const list = document.getElementById('messages'); list.scrollTop = list.scrollHeight",
+        )
+        .await;
+        page.wait_until_with(
+            "a newer page",
+            "document.querySelectorAll('#messages li[data-id]').length > arguments[0]",
+            vec![shown],
+        )
+        .await;
+    }
+
+    assert_eq!(
+        page.message_texts().await,
+        texts,
+        "every message once, in order"
+    );
+    page.close().await;
+}
+
+#[actix_rt::test]
+#[ignore = "needs chromium and chromium-driver"]
+async fn on_a_phone_search_results_fit_the_screen_and_a_hit_opens_the_conversation() {
+    let site = spawn_site(&[]).await;
+    let alice = site.app.signup("alice").await;
+    let id = site.app.new_conversation(&alice, &[]).await;
+    site.app
+        .send_messages(&alice, id, ["before", "the quarterly report", "after"])
+        .await;
+    let driver = Driver::start().await;
+    let page = browser(&driver, PHONE).await;
+    page.open(&site.url("/")).await;
+    page.sign_in("alice").await;
+
+    page.fill("#search-input", "quarter").await;
+    page.wait_until(
+        "one result",
+        "document.querySelectorAll('#search-list li').length === 1",
+    )
+    .await;
+    let inside = page
+        .eval(
+            "const r = document.getElementById('search-results').getBoundingClientRect(); \
+             return r.left >= 0 && r.right <= window.innerWidth",
+        )
+        .await;
+    assert_eq!(inside, json!(true), "the results fit the phone's width");
+    page.screenshot("search-phone").await;
+    page.click("#search-list li button").await;
+
+    page.wait_until(
+        "the room open at the hit",
+        "document.getElementById('chat').classList.contains('in-room') \
+         && document.querySelector('#messages li.found .body')?.textContent === 'the quarterly report'",
+    )
+    .await;
+    assert_eq!(
+        page.message_texts().await,
+        ["before", "the quarterly report", "after"]
+    );
+    page.close().await;
+}

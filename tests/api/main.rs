@@ -25,6 +25,7 @@ mod openapi;
 mod read_markers;
 mod refusal_order;
 mod registration;
+mod search;
 mod service;
 mod sessions;
 mod support;

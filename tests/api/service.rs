@@ -123,6 +123,7 @@ async fn openapi_json_describes_every_route_of_the_api() {
         ("get", "/api/messages/{id}"),
         ("put", "/api/messages/{id}"),
         ("delete", "/api/messages/{id}"),
+        ("get", "/api/search"),
     ];
 
     let response = app.get("/openapi.json", Auth::None).await;

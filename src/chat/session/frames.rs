@@ -183,25 +183,32 @@ impl WsSession {
                 conversation_id,
                 before,
                 after,
+                around,
                 limit,
                 reference,
             } => {
                 let fetch = async move {
-                    let requested = PageRequest::new(before, after, limit);
+                    let requested = PageRequest::with_around(before, after, around, limit);
                     chat.parts
                         .service
-                        .history(conversation_id, user_id, requested)
+                        .history_page(conversation_id, user_id, requested)
                         .await
                 };
                 ctx.wait(
                     fetch
                         .into_actor(self)
                         .map(move |result, act, ctx| match result {
-                            Ok((messages, has_more)) => {
+                            Ok(page) => {
                                 let history = ServerFrame::History {
                                     conversation_id: conversation_id.get(),
-                                    messages: messages.into_iter().map(MessageView::from).collect(),
-                                    has_more,
+                                    messages: page
+                                        .messages
+                                        .into_iter()
+                                        .map(MessageView::from)
+                                        .collect(),
+                                    has_more: page.has_more,
+                                    has_more_before: page.sides.map(|s| s.has_more_before),
+                                    has_more_after: page.sides.map(|s| s.has_more_after),
                                     reference,
                                 };
                                 act.send(&history, ctx);

@@ -205,6 +205,16 @@ impl TestApp {
             .await
     }
 
+    /// `GET /api/search?q={q}` (encoded here) and `&{rest}` when `rest` is not empty.
+    pub async fn search(&self, auth: impl Into<Auth>, q: &str, rest: &str) -> TestResponse {
+        let mut path = format!("/api/search?q={}", encode(q));
+        if !rest.is_empty() {
+            path.push('&');
+            path.push_str(rest);
+        }
+        self.get(&path, auth).await
+    }
+
     /// `connections` of `/ws/health`: how many sockets the server holds open.
     pub async fn open_sockets(&self) -> i64 {
         let health = self.get("/ws/health", Auth::None).await;

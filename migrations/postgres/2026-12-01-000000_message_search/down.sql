@@ -1,0 +1,2 @@
+DROP INDEX messages_content_tsv_idx;
+ALTER TABLE messages DROP COLUMN content_tsv;
