@@ -3,12 +3,12 @@
 # release server on a free loopback port with a fresh SQLite database. Fails if a
 # scenario prints no JSON line, or if any message was lost, repeated or reordered.
 # The server binary must already be built (cargo build --release -p palaver); this
-# script builds only the tool. Usage: bench/smoke.sh
+# script builds only palaver-bench. Usage: bench/smoke.sh
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 server_bin=$root/target/release/palaver
-tool_bin=$root/target/release/palaver-bench
+bench_bin=$root/target/release/palaver-bench
 
 if [[ ! -x $server_bin ]]; then
     echo "smoke: $server_bin is missing: build the server first (cargo build --release -p palaver)" >&2
@@ -32,13 +32,15 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
 
-# The limits a person needs are far below what one benchmark user does.
+# The limits a person needs are far below what one benchmark user does. Freed memory
+# goes back to the system at once, so connect's memory baseline is not the argon2
+# buffers of the registrations (see the README).
 (
     cd "$work"
     exec env APP_ENV=test RUST_LOG=warn BIND_ADDR=127.0.0.1:$port \
         DATABASE_URL="sqlite://$work/bench.db" \
         RATE_LIMIT_PER_SEC=1000000 RATE_LIMIT_BURST=1000000 \
-        MAX_SOCKETS_PER_USER=1000 LOGIN_ATTEMPTS_PER_MIN=1000000 \
+        MAX_SOCKETS_PER_USER=1000 LOGIN_ATTEMPTS_PER_MIN=1000000 MIMALLOC_PURGE_DELAY=0 \
         "$server_bin" serve
 ) >"$work/server.log" 2>&1 &
 server=$!
@@ -82,7 +84,7 @@ run() {
     local name=$1
     shift
     echo "== $name: palaver-bench $*" >&2
-    if ! "$tool_bin" --url "$url" "$@" >"$work/$name.json" 2>"$work/$name.log"; then
+    if ! "$bench_bin" --url "$url" "$@" >"$work/$name.json" 2>"$work/$name.log"; then
         echo "smoke: $name exited non-zero; its log:" >&2
         cat "$work/$name.log" >&2
         failures=$((failures + 1))
@@ -103,7 +105,7 @@ verify() {
 
 run connect connect --sockets 200 --conversations 20 --users 20 --concurrency 50 --pid "$server" --idle-secs 1
 verify connect 'r["scenario"] == "connect"' 'r["opened"] == 200' 'r["failed"] == 0' \
-    'r["dropped"] == 0' 'r["server_rss_after_kb"] > 0' 'r["bytes_per_socket"] is not None' 'r["handshake_p50_ms"] > 0'
+    'r["dropped"] == 0' 'r["server_rss_after_kb"] > 0' 'r["bytes_per_socket"] > 0' 'r["handshake_p50_ms"] > 0'
 
 run broadcast broadcast --members 50 --senders 5 --rate 100 --secs 5 --users 10
 verify broadcast 'r["scenario"] == "broadcast"' 'r["sent"] > 0' 'r["acked"] == r["sent"]' \

@@ -17,6 +17,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::auth::{SessionCache, Tokens};
 use crate::chat::slots::ConnectionBudget;
@@ -179,9 +180,22 @@ impl ShutdownHandle {
     }
 }
 
-/// Binds `addr` for `variable`, naming both when it cannot.
+/// How many connections may wait to be accepted, as actix-web's own `bind` would queue:
+/// std's `TcpListener::bind` queues only 128, and a burst of handshakes past that has its
+/// connection attempts dropped and retried by the client a second later.
+const BACKLOG: i32 = 1024;
+
+/// Binds `addr` for `variable` with a listen queue of [`BACKLOG`], naming both when it
+/// cannot.
 fn listen(addr: std::net::SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} ({variable})"))
+    let bind = || -> std::io::Result<TcpListener> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(BACKLOG)?;
+        Ok(socket.into())
+    };
+    bind().with_context(|| format!("cannot listen on {addr} ({variable})"))
 }
 
 impl Application {

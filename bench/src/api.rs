@@ -1,5 +1,5 @@
 //! The server under test and the HTTP calls that prepare a run: users, conversations,
-//! members. Only a server on this machine is accepted: the tool opens thousands of
+//! members. Only a server on this machine is accepted: palaver-bench opens thousands of
 //! sockets and registers hundreds of users, which nobody should point at a real service.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -18,7 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The password of every user the tool registers (8–128 characters are allowed).
+/// The password of every user palaver-bench registers (8–128 characters are allowed).
 const PASSWORD: &str = "palaver-bench-password";
 
 /// Member names sent with `POST /api/conversations`; the rest are added one by one so the
@@ -53,7 +53,7 @@ impl Target {
             Some(url::Host::Ipv6(ip)) if ip == Ipv6Addr::LOCALHOST => IpAddr::V6(ip),
             Some(url::Host::Domain("localhost")) => IpAddr::V4(Ipv4Addr::LOCALHOST),
             _ => bail!(
-                "--url {url:?}: the host must be 127.0.0.1, localhost or [::1]; this tool only loads a server on this machine"
+                "--url {url:?}: the host must be 127.0.0.1, localhost or [::1]; palaver-bench only loads a server on this machine"
             ),
         };
         let port = parsed

@@ -39,9 +39,9 @@ pub struct ConnectArgs {
     /// How long all sockets stay open and idle before the second memory reading.
     #[arg(long, default_value_t = 2.0)]
     pub idle_secs: f64,
-    /// With --pid, the pause after setup before the first memory reading: longer than the
-    /// 10 s after which the server's idle blocking threads (and the memory that
-    /// registration's password hashing left in them) go away.
+    /// With --pid, how long after setup the baseline is looked for (the lowest reading):
+    /// the memory of registration's password hashing leaves the server late, if at all
+    /// (see the README on MIMALLOC_PURGE_DELAY).
     #[arg(long, default_value_t = 12.0)]
     pub baseline_secs: f64,
     /// Longest wait for one socket's ready.
@@ -99,9 +99,9 @@ pub async fn run(target: Arc<Target>, common: &Common, args: ConnectArgs) -> Res
     let conversations =
         api::create_conversations(&target, &users, &rooms, common.register_concurrency).await?;
 
-    // The server hashes passwords on tokio's blocking threads, and their allocator heaps
-    // (argon2 takes 19 MiB per hash) go back to the system only when those threads exit,
-    // 10 s after their last job: the baseline is read once they have.
+    // The server hashes passwords on tokio's blocking threads (argon2 takes 19 MiB per
+    // hash), and that memory goes back to the system late: at once only with
+    // MIMALLOC_PURGE_DELAY=0, otherwise at the thread's next allocation or its exit.
     // Memory only falls while the server is idle, so the lowest reading is the baseline.
     let before = match args.pid {
         Some(pid) => {

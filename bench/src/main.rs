@@ -37,7 +37,7 @@ pub struct Common {
     #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// Runtime threads: 1 runs everything on the calling thread, which is fastest when
-    /// the tool is pinned to one core.
+    /// the client is pinned to one core.
     #[arg(long, global = true, default_value_t = 1)]
     pub threads: usize,
     /// Registrations (and conversation creations) in flight at once; each registration

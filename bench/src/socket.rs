@@ -103,7 +103,7 @@ async fn open_inner(
     }
 }
 
-/// The text of a `message` frame for `conversation`. Content and id are the tool's own,
+/// The text of a `message` frame for `conversation`. Content and id are the client's own,
 /// made of characters JSON needs no escape for.
 pub fn message_frame(conversation: i64, content: &str, client_msg_id: &str) -> String {
     format!(

@@ -307,11 +307,13 @@ struct Shared {
     timeout: Duration,
     secs: Duration,
     period: Duration,
+    /// Messages of one sender per window: `secs × rate_per_sender`.
+    per_sender: f64,
     senders: u32,
     padding: usize,
     latency: Latency,
     ack_latency: Latency,
-    /// How late each send left after its tick was due: the tool's own lag.
+    /// How late each send left after its tick was due: the client's own lag.
     send_lag: Latency,
     progress: Progress,
 }
@@ -372,6 +374,7 @@ async fn run(
         timeout: Duration::from_secs_f64(args.timeout_secs),
         secs: Duration::from_secs_f64(args.secs),
         period: Duration::from_secs_f64(1.0 / plan.rate_per_sender),
+        per_sender: args.secs * plan.rate_per_sender,
         senders: plan.senders,
         padding: args.padding,
         latency: Latency::new(),
@@ -552,6 +555,13 @@ fn report(
 /// The stream of a sender that nothing arrived from.
 static EMPTY: Stream = Stream::new();
 
+/// How many ticks of a sender fall inside the window when it starts `fraction` of a
+/// period late and the window holds `per_sender` periods: ⌈per_sender − fraction⌉, less
+/// a hair so a float product that should be whole does not round up.
+fn ticks_in_window(per_sender: f64, fraction: f64) -> u64 {
+    (per_sender - fraction - 1e-9).ceil().max(0.0) as u64
+}
+
 /// The next tick of `ticker`, or never when there is none.
 async fn tick(ticker: &mut Option<Interval>) -> Instant {
     match ticker {
@@ -563,7 +573,7 @@ async fn tick(ticker: &mut Option<Interval>) -> Instant {
 /// Opens one socket, reports it ready, then reads until the run stops while a writer
 /// task of its own sends, if it is a sender. Reading and writing are apart so that a send
 /// waiting on a full TCP buffer never stops this socket from reading: otherwise a slow
-/// moment could leave the tool blocked on the server and the server on the tool.
+/// moment could leave the client blocked on the server and the server on the client.
 async fn socket_task(
     shared: Arc<Shared>,
     job: Job,
@@ -671,6 +681,7 @@ async fn write(
     };
     let mut start: Option<Instant> = None;
     let mut ticker: Option<Interval> = None;
+    let mut quota = 0;
     loop {
         tokio::select! {
             biased;
@@ -686,7 +697,11 @@ async fn write(
                         if let Some(sender) = sender {
                             // Sender i starts i/senders of a period late: the senders
                             // together send evenly, not all on the same instant.
-                            let offset = shared.period.mul_f64(f64::from(sender) / f64::from(shared.senders.max(1)));
+                            let fraction = f64::from(sender) / f64::from(shared.senders.max(1));
+                            let offset = shared.period.mul_f64(fraction);
+                            // The ticks before the window's end, counted exactly: a period
+                            // rounded to whole ns must not add one more at the very end.
+                            quota = ticks_in_window(shared.per_sender, fraction);
                             let mut interval = tokio::time::interval_at((at + offset).into(), shared.period);
                             // A late tick is sent at once (Burst), so a client stall does not
                             // lower the offered load; the timestamp is the real send time.
@@ -702,7 +717,7 @@ async fn write(
                     ticker = None;
                     continue;
                 };
-                if scheduled >= at + shared.secs {
+                if written.sent >= quota || scheduled >= at + shared.secs {
                     ticker = None;
                     continue;
                 }
@@ -867,6 +882,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             secs: Duration::from_secs(1),
             period: Duration::from_secs(1),
+            per_sender: 1.0,
             senders: 1,
             padding: 0,
             latency: Latency::new(),
@@ -913,6 +929,27 @@ mod tests {
         assert_eq!(report.lost, 1);
         assert_eq!(report.duplicates, 1);
         assert_eq!(report.out_of_order, 1);
+    }
+
+    #[test]
+    fn the_senders_together_send_rate_times_secs() {
+        for (rate, senders, secs, total) in [
+            (300.0, 10u32, 10.0, 3000),
+            (1000.0, 10, 10.0, 10_000),
+            (100.0, 5, 5.0, 500),
+            (7.0, 3, 1.0, 7),
+        ] {
+            let per_sender = secs * rate / f64::from(senders);
+            let sent: u64 = (0..senders)
+                .map(|i| ticks_in_window(per_sender, f64::from(i) / f64::from(senders)))
+                .sum();
+            assert_eq!(sent, total, "{rate} msg/s, {senders} senders, {secs} s");
+        }
+        // rooms: every socket at its own rate.
+        let sent: u64 = (0..5000u32)
+            .map(|i| ticks_in_window(10.0, f64::from(i) / 5000.0))
+            .sum();
+        assert_eq!(sent, 50_000);
     }
 
     #[test]
