@@ -235,6 +235,10 @@ impl Application {
             // Counted per worker; past it a worker takes no new connection and the rest
             // wait in the listen backlog, so accepting never meets `EMFILE`.
             .max_connections(budget.per_worker(workers))
+            // Chat frames are small and each one matters now: without this, a frame
+            // written while the previous one is unacknowledged waits for the peer's
+            // delayed ACK (40 ms on Linux).
+            .tcp_nodelay(true)
             .listen(listener)?
             .shutdown_timeout(shutdown_secs)
             .disable_signals()
