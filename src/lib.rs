@@ -18,10 +18,11 @@
 //! - [`chat`]: the live part: the `ChatServer` actor, one `WsSession` actor per socket,
 //!   the close codes, the frame guard, the room bookkeeping.
 //! - [`cluster`]: the Redis bus that joins several processes into one chat.
-//! - [`service`]: the rules HTTP and sockets share: membership, sending, editing,
-//!   deleting, read markers, history paging, search, the order of refusals.
+//! - [`service`]: the rules HTTP and sockets share: membership, sending (group commit:
+//!   one transaction for every send waiting), editing, deleting, read markers, history
+//!   paging, search, the order of refusals.
 //! - [`live`]: committed changes published for the sockets.
-//! - [`auth`]: tokens, password hashing, the proven identity, revoked sessions.
+//! - [`auth`]: tokens, password hashing, the proven identity, the cache of sessions and users.
 //! - [`limits`], [`metrics`]: rate limits (on `governor`) and counters (on `prometheus-client`).
 //! - [`error`]: [`error::AppError`], turned into the JSON error body in one place.
 //! - [`db`]: pools over both backends and the queries, each written once.

@@ -1,5 +1,5 @@
 //! The live part. Every WebSocket is a [`session::WsSession`] actor that owns its socket,
-//! its identity, its heartbeat, its rate limits and its outbound queue; one
+//! its identity, its heartbeat, its rate limits and its [`outbox::Outbox`]; one
 //! [`server::ChatServer`] actor knows every socket and room and routes events between
 //! them. The handshake (`routes/ws.rs`) authenticates before a socket is accepted;
 //! committed changes from HTTP and sockets alike reach the `ChatServer` through
@@ -10,6 +10,8 @@
 //! - [`protocol`]: the frames, as types (and the JSON Schema made from them).
 //! - [`messages`]: what the actors tell each other.
 //! - [`ordering`]: delivery in `seq` order, whichever node committed a message.
+//! - [`outbox`]: each socket's bounded queue of frames, which the `ChatServer` writes
+//!   into directly.
 //! - [`presence`]: who is online on the other nodes.
 //! - [`rooms`]: who is where, as plain bookkeeping.
 //! - [`server`]: the `ChatServer` actor, which routes.
