@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub struct SearchParams {
     /// What to find: words (each also a prefix: `deplo` finds "deploy"), quoted
     /// phrases, and `from:username`; every term must match. Anything else is plain text.
+    /// It must hold at least one word (a letter or digit): symbols, operators or `from:`
+    /// alone are a 400.
     #[param(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub q: Option<String>,
     /// Only this conversation (404 when the caller is not a member).
