@@ -1,5 +1,5 @@
 //! Many sends in one transaction: the storage half of group commit. The writer in
-//! [`service::writer`](crate::service) hands over every send waiting at that moment;
+//! `service/writer.rs` hands over every send waiting at that moment;
 //! they are checked, numbered and inserted together and committed once, so a burst of
 //! messages costs one commit (one fsync on PostgreSQL, or on SQLite with
 //! `SQLITE_SYNCHRONOUS=full`) instead of one each.
