@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::db::send_batch::{self, Outgoing, Sent, MAX_BATCH};
@@ -104,9 +105,14 @@ async fn run(db: Db, live: Live, metrics: Arc<Metrics>, queue: Arc<Mutex<mpsc::R
     }
 }
 
+/// How many times a lone send is tried when a concurrent transaction keeps committing the
+/// same `client_msg_id` first; the second try normally finds the committed copy.
+const RACE_RETRIES: usize = 3;
+
 /// Stores one batch and answers it. When the batch fails for a reason other than an
-/// unavailable database (a constraint another node raced us to, say), each send is tried
-/// alone, so one bad send cannot fail the others.
+/// unavailable database, each send is tried alone: a `client_msg_id` that a concurrent
+/// transaction (another writer, another node) committed first is then found as a repeat,
+/// and one send that cannot be stored fails without the others.
 async fn commit(db: &Db, live: &Live, metrics: &Metrics, jobs: Vec<Job>) {
     let sends: Vec<Outgoing> = jobs.iter().map(|job| job.send.clone()).collect();
     match send_batch::store(db, sends).await {
@@ -115,28 +121,39 @@ async fn commit(db: &Db, live: &Live, metrics: &Metrics, jobs: Vec<Job>) {
                 finish(live, metrics, job, Ok(answer));
             }
         }
-        Err(DbError::Query(cause)) if jobs.len() > 1 => {
-            log::warn!(
-                "a batch of {} messages failed ({cause}); storing each alone",
-                jobs.len()
-            );
-            for job in jobs {
-                let answer = send_batch::store(db, vec![job.send.clone()])
-                    .await
-                    .map(|answers| answers.into_iter().next().unwrap_or(Sent::NotMember));
-                finish(live, metrics, job, answer);
-            }
-        }
         Err(DbError::Unavailable(cause)) => {
             for job in jobs {
                 let _ = job.reply.send(Err(DbError::Unavailable(cause.clone())));
             }
         }
-        // A batch of one whose query failed: that send's own error.
-        Err(failed) => {
-            if let Some(job) = jobs.into_iter().next() {
-                let _ = job.reply.send(Err(failed));
+        Err(DbError::Query(cause)) => {
+            log::debug!(
+                "a batch of {} messages failed ({cause}); storing each alone",
+                jobs.len()
+            );
+            for job in jobs {
+                let answer = store_alone(db, &job.send).await;
+                finish(live, metrics, job, answer);
             }
+        }
+    }
+}
+
+/// One send in a transaction of its own, tried again while a concurrent transaction's
+/// copy of its `client_msg_id` wins the unique constraint.
+async fn store_alone(db: &Db, send: &Outgoing) -> Answer {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let stored = send_batch::store(db, vec![send.clone()])
+            .await
+            .map(|answers| answers.into_iter().next().unwrap_or(Sent::NotMember));
+        match stored {
+            Err(DbError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) if tries < RACE_RETRIES => {}
+            answer => return answer,
         }
     }
 }
