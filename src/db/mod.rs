@@ -203,8 +203,8 @@ impl Db {
     /// A connection for queries that only read.
     pub async fn read(&self) -> Result<Conn, DbError> {
         match &self.pools {
-            Pools::Postgres(pool) => self.checkout_postgres(pool, None).await,
-            Pools::Sqlite { readers, .. } => self.checkout_sqlite(readers, None).await,
+            Pools::Postgres(pool) => self.checkout(pool, Pooled::Postgres, None).await,
+            Pools::Sqlite { readers, .. } => self.checkout(readers, Pooled::Sqlite, None).await,
         }
     }
 
@@ -222,33 +222,26 @@ impl Db {
     pub async fn write(&self) -> Result<Conn, DbError> {
         let flag = Some(Arc::clone(&self.writes_failing));
         match &self.pools {
-            Pools::Postgres(pool) => self.checkout_postgres(pool, flag).await,
-            Pools::Sqlite { writer, .. } => self.checkout_sqlite(writer, flag).await,
+            Pools::Postgres(pool) => self.checkout(pool, Pooled::Postgres, flag).await,
+            Pools::Sqlite { writer, .. } => self.checkout(writer, Pooled::Sqlite, flag).await,
         }
     }
 
-    async fn checkout_postgres(
+    /// A connection from `pool`, wrapped as the backend's [`Pooled`], within the deadline.
+    async fn checkout<M>(
         &self,
-        pool: &Pool<AsyncPgConnection>,
+        pool: &deadpool::managed::Pool<M>,
+        pooled: fn(Box<deadpool::managed::Object<M>>) -> Pooled,
         writes_failing: Option<Arc<AtomicBool>>,
-    ) -> Result<Conn, DbError> {
+    ) -> Result<Conn, DbError>
+    where
+        M: deadpool::managed::Manager<Error = diesel_async::pooled_connection::PoolError>,
+    {
         let deadline = Instant::now() + self.timeout;
         let object = self
             .bounded_get(deadline, pool.get(), &writes_failing)
             .await?;
-        Ok(self.conn(Pooled::Postgres(Box::new(object)), deadline, writes_failing))
-    }
-
-    async fn checkout_sqlite(
-        &self,
-        pool: &Pool<SqliteConn>,
-        writes_failing: Option<Arc<AtomicBool>>,
-    ) -> Result<Conn, DbError> {
-        let deadline = Instant::now() + self.timeout;
-        let object = self
-            .bounded_get(deadline, pool.get(), &writes_failing)
-            .await?;
-        Ok(self.conn(Pooled::Sqlite(Box::new(object)), deadline, writes_failing))
+        Ok(self.conn(pooled(Box::new(object)), deadline, writes_failing))
     }
 
     /// Waits for a pooled connection until `deadline`; the pool's own timeouts bound each

@@ -20,6 +20,7 @@
 //! and membership is read in the same transaction that stores it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
@@ -301,23 +302,20 @@ macro_rules! blocking {
 
 /// Stores the batch in one transaction and answers each send in the batch's order. Every
 /// send of the batch fails together when the transaction does.
-pub async fn store(db: &Db, batch: Vec<Outgoing>) -> Result<Vec<Sent>, DbError> {
+pub async fn store(db: &Db, batch: Arc<[Outgoing]>) -> Result<Vec<Sent>, DbError> {
     let mut conn = db.write().await?;
-    let (batch, outcome) = with_conn!(
+    let outcome = with_conn!(
         conn,
         postgres: |c| {
-            let outcome = c
-                .transaction(async |c| store_in_transaction!(c, &batch, awaited))
-                .await;
-            outcome.map(|outcome| (batch, outcome))
+            c.transaction(async |c| store_in_transaction!(c, &batch, awaited))
+                .await
         },
         // One trip to the blocking pool for the whole transaction, which takes the write
         // lock up front (BEGIN IMMEDIATE): SQLite's single writer is the bottleneck.
         sqlite: |c| {
+            let batch = Arc::clone(&batch);
             c.spawn_blocking(move |c| {
-                let outcome =
-                    c.immediate_transaction(|c| store_in_transaction!(c, &batch, blocking));
-                outcome.map(|outcome| (batch, outcome))
+                c.immediate_transaction(|c| store_in_transaction!(c, &batch, blocking))
             })
             .await
         }

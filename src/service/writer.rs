@@ -32,6 +32,11 @@ pub(super) type Answer = Result<Sent, DbError>;
 /// One send waiting for the writer.
 struct Job {
     send: Outgoing,
+    waiter: Waiter,
+}
+
+/// Who waits for a send, and what publishing it needs besides the row.
+struct Waiter {
     /// Where a socket's message came from, for the ack and the echo rules.
     origin: Option<Origin>,
     /// When it was queued, for the persist-latency histogram.
@@ -69,9 +74,11 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             send,
-            origin,
-            queued: Instant::now(),
-            reply,
+            waiter: Waiter {
+                origin,
+                queued: Instant::now(),
+                reply,
+            },
         };
         let waited = tokio::time::timeout(db.timeout(), async {
             self.jobs.send(job).await.map_err(|_| unavailable())?;
@@ -98,7 +105,7 @@ async fn run(db: Db, live: Live, metrics: Arc<Metrics>, queue: Arc<Mutex<mpsc::R
         }
         // A sender that gave up was told the database is unavailable: leave its message
         // unstored rather than store what it believes failed.
-        jobs.retain(|job| !job.reply.is_closed());
+        jobs.retain(|job| !job.waiter.reply.is_closed());
         if !jobs.is_empty() {
             commit(&db, &live, &metrics, std::mem::take(&mut jobs)).await;
         }
@@ -114,26 +121,28 @@ const RACE_RETRIES: usize = 3;
 /// transaction (another writer, another node) committed first is then found as a repeat,
 /// and one send that cannot be stored fails without the others.
 async fn commit(db: &Db, live: &Live, metrics: &Metrics, jobs: Vec<Job>) {
-    let sends: Vec<Outgoing> = jobs.iter().map(|job| job.send.clone()).collect();
-    match send_batch::store(db, sends).await {
+    let (sends, waiters): (Vec<Outgoing>, Vec<Waiter>) =
+        jobs.into_iter().map(|job| (job.send, job.waiter)).unzip();
+    let sends: Arc<[Outgoing]> = sends.into();
+    match send_batch::store(db, Arc::clone(&sends)).await {
         Ok(answers) => {
-            for (job, answer) in jobs.into_iter().zip(answers) {
-                finish(live, metrics, job, Ok(answer));
+            for (waiter, answer) in waiters.into_iter().zip(answers) {
+                finish(live, metrics, waiter, Ok(answer));
             }
         }
         Err(DbError::Unavailable(cause)) => {
-            for job in jobs {
-                let _ = job.reply.send(Err(DbError::Unavailable(cause.clone())));
+            for waiter in waiters {
+                let _ = waiter.reply.send(Err(DbError::Unavailable(cause.clone())));
             }
         }
         Err(DbError::Query(cause)) => {
             log::debug!(
                 "a batch of {} messages failed ({cause}); storing each alone",
-                jobs.len()
+                sends.len()
             );
-            for job in jobs {
-                let answer = store_alone(db, &job.send).await;
-                finish(live, metrics, job, answer);
+            for (send, waiter) in sends.iter().zip(waiters) {
+                let answer = store_alone(db, send).await;
+                finish(live, metrics, waiter, answer);
             }
         }
     }
@@ -145,7 +154,7 @@ async fn store_alone(db: &Db, send: &Outgoing) -> Answer {
     let mut tries = 0;
     loop {
         tries += 1;
-        let stored = send_batch::store(db, vec![send.clone()])
+        let stored = send_batch::store(db, Arc::from([send.clone()]))
             .await
             .map(|answers| answers.into_iter().next().unwrap_or(Sent::NotMember));
         match stored {
@@ -160,14 +169,14 @@ async fn store_alone(db: &Db, send: &Outgoing) -> Answer {
 
 /// Publishes a new message, then answers its sender: a socket's ack never overtakes the
 /// broadcast of the message it acknowledges.
-fn finish(live: &Live, metrics: &Metrics, job: Job, answer: Answer) {
+fn finish(live: &Live, metrics: &Metrics, waiter: Waiter, answer: Answer) {
     if let Ok(Sent::Created(message)) = &answer {
-        metrics.message_persisted(job.queued.elapsed());
+        metrics.message_persisted(waiter.queued.elapsed());
         live.publish(LiveEvent::MessageCreated {
             message: message.clone().into(),
-            origin: job.origin,
+            origin: waiter.origin,
         });
     }
     // The sender may have stopped waiting; what is stored stays stored.
-    let _ = job.reply.send(answer);
+    let _ = waiter.reply.send(answer);
 }

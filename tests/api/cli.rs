@@ -100,8 +100,7 @@ fn the_server_binary_refuses_production_without_a_jwt_secret() {
 fn the_server_binary_refuses_before_binding_its_address() {
     // A listener already holds the port: were the server to bind before validating, it
     // would fail on the address instead of naming the bad variable.
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = taken.local_addr().expect("address").to_string();
+    let (_taken, addr) = taken_address();
 
     let output = run_binary(&[
         ("APP_ENV", "test"),
@@ -150,8 +149,7 @@ fn check_config_prints_the_effective_configuration_with_its_secrets_masked() {
 
 #[test]
 fn a_port_in_use_is_one_line_naming_bind_addr_before_any_database_is_created() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = taken.local_addr().expect("address").to_string();
+    let (_taken, addr) = taken_address();
     let workdir = tempfile::tempdir().expect("a temporary directory");
 
     let output = run_binary_in(
@@ -173,8 +171,7 @@ fn a_port_in_use_is_one_line_naming_bind_addr_before_any_database_is_created() {
 
 #[test]
 fn a_metrics_address_in_use_is_one_line_naming_metrics_bind() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = taken.local_addr().expect("address").to_string();
+    let (_taken, addr) = taken_address();
     let workdir = tempfile::tempdir().expect("a temporary directory");
 
     let output = run_binary_in(
@@ -193,8 +190,7 @@ fn a_metrics_address_in_use_is_one_line_naming_metrics_bind() {
 
 #[test]
 fn a_start_up_failure_in_a_json_log_is_one_json_line() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = taken.local_addr().expect("address").to_string();
+    let (_taken, addr) = taken_address();
 
     let output = run_binary(&[
         ("APP_ENV", "test"),
@@ -228,10 +224,7 @@ fn palaver_health_exits_0_for_a_ready_server() {
 #[test]
 fn palaver_health_exits_1_in_one_line_when_nothing_answers() {
     // A port that was free a moment ago and is closed now.
-    let addr = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address").to_string()
-    };
+    let addr = taken_address().1;
 
     let output = run_command(
         &["health", "--addr", &addr],
@@ -240,4 +233,12 @@ fn palaver_health_exits_1_in_one_line_when_nothing_answers() {
 
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_refused_in_one_line(&output, &addr);
+}
+
+/// A loopback address held by a listener of the test's: the listener, and the address.
+/// Dropping the listener frees the address again.
+fn taken_address() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address").to_string();
+    (listener, addr)
 }
